@@ -1,0 +1,90 @@
+public import NIOCore
+
+/// A bidirectional QUIC stream.
+///
+/// Read with ``read()`` or by iterating ``inbound`` (ends at the peer's
+/// FIN; a reset throws a ``QUICError`` carrying the peer's code). ``write(_:)``
+/// suspends while flow control or congestion keeps the stream's unsent bytes
+/// above ``QUICSettings/writeBufferLowWatermark``.
+public final class QUICStream: Sendable {
+    /// The QUIC stream ID.
+    public let id: Int64
+    private let connection: NIOLoopBound<ConnectionCore>
+    private let stream: NIOLoopBound<StreamCore>
+    private let eventLoop: any EventLoop
+
+    init(connection: ConnectionCore, stream: StreamCore) {
+        self.id = stream.id
+        self.eventLoop = connection.eventLoop
+        self.connection = NIOLoopBound(connection, eventLoop: connection.eventLoop)
+        self.stream = NIOLoopBound(stream, eventLoop: connection.eventLoop)
+    }
+
+    /// The next bytes from the peer, or `nil` at the end of the stream.
+    public func read() async throws -> ByteBuffer? {
+        let connection = self.connection
+        let stream = self.stream
+        let future = eventLoop.flatSubmit { connection.value.read(stream.value) }
+        return try await withTaskCancellationHandler {
+            try await future.get()
+        } onCancel: {
+            eventLoop.execute { connection.value.cancelRead(stream.value) }
+        }
+    }
+
+    /// Reads until the end of the stream, refusing more than `maxBytes`.
+    public func readAll(maxBytes: Int) async throws -> ByteBuffer {
+        var result = ByteBuffer()
+        while var chunk = try await read() {
+            if result.readableBytes + chunk.readableBytes > maxBytes {
+                throw QUICError(.invalidConfiguration, "stream \(id) carries more than \(maxBytes) bytes")
+            }
+            result.writeBuffer(&chunk)
+        }
+        return result
+    }
+
+    /// The inbound bytes as an async sequence.
+    public var inbound: QUICStreamInbound { QUICStreamInbound(stream: self) }
+
+    /// Sends `buffer`, suspending while too much is still unsent.
+    public func write(_ buffer: ByteBuffer) async throws {
+        try await submitWrite(buffer, finish: false)
+    }
+
+    /// Sends `buffer` and then the end of the stream (FIN).
+    public func write(_ buffer: ByteBuffer, finish: Bool) async throws {
+        try await submitWrite(buffer, finish: finish)
+    }
+
+    /// Ends the send side (FIN) once everything written is handed over.
+    public func finish() async throws {
+        try await submitWrite(ByteBuffer(), finish: true)
+    }
+
+    /// Abandons the send side with RESET_STREAM carrying `errorCode`.
+    public func reset(errorCode: UInt64) async {
+        let connection = self.connection
+        let stream = self.stream
+        try? await eventLoop.submit { connection.value.shutdownWrite(stream.value, code: errorCode) }.get()
+    }
+
+    /// Asks the peer to stop sending (STOP_SENDING with `errorCode`) and
+    /// discards what arrives.
+    public func stopSending(errorCode: UInt64) async {
+        let connection = self.connection
+        let stream = self.stream
+        try? await eventLoop.submit { connection.value.shutdownRead(stream.value, code: errorCode) }.get()
+    }
+
+    private func submitWrite(_ buffer: ByteBuffer, finish: Bool) async throws {
+        let connection = self.connection
+        let stream = self.stream
+        let future = eventLoop.flatSubmit { connection.value.write(buffer, to: stream.value, finish: finish) }
+        try await withTaskCancellationHandler {
+            try await future.get()
+        } onCancel: {
+            eventLoop.execute { connection.value.cancelWrites(stream.value) }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+print("quicflow-bench: not yet")
