@@ -76,6 +76,7 @@ let package = Package(
                 "QUICTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Peers"],
             swiftSettings: swiftSettings

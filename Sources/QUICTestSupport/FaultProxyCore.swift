@@ -21,7 +21,10 @@ final class FaultProxyCore {
     private let upstreamAddress: SocketAddress
     private let bindAddress: SocketAddress
     private let control: FaultProxyControl
-    private var random: SplitMix64
+    // One generator per direction, so that with a seed the decisions in one direction depend
+    // only on the order of datagrams in that direction, not on how they interleave with replies.
+    private var randomToServer: SplitMix64
+    private var randomToClient: SplitMix64
     private var clientChannel: (any Channel)?
     /// Channels written to since the last flush; flushing once per read burst lets NIO batch
     /// the sends instead of making one system call per datagram.
@@ -42,7 +45,9 @@ final class FaultProxyCore {
         self.upstreamAddress = upstreamAddress
         self.bindAddress = bindAddress
         self.control = control
-        self.random = seed.map { SplitMix64(seed: $0) } ?? SplitMix64()
+        var root = seed.map { SplitMix64(seed: $0) } ?? SplitMix64()
+        self.randomToServer = SplitMix64(seed: root.next())
+        self.randomToClient = SplitMix64(seed: root.next())
     }
 
     // MARK: Lifecycle
@@ -156,13 +161,13 @@ final class FaultProxyCore {
         var counts = UDPFaultProxy.DirectionStatistics(received: 1)
         defer { self.control.record(counts, direction) }
 
-        if self.control.isBlackHoled || self.random.chance(configuration.lossRate) {
+        if self.control.isBlackHoled || self.chance(configuration.lossRate, direction) {
             counts.dropped = 1
             return
         }
 
         var batch = [datagram]
-        if self.random.chance(configuration.duplicateRate) {
+        if self.chance(configuration.duplicateRate, direction) {
             batch.append(datagram)
             counts.duplicated = 1
         }
@@ -172,7 +177,7 @@ final class FaultProxyCore {
             held.release.cancel()
             batch.append(contentsOf: held.datagrams)
             counts.reordered = held.datagrams.count
-        } else if self.random.chance(configuration.reorderRate) {
+        } else if self.chance(configuration.reorderRate, direction) {
             let release = self.eventLoop.assumeIsolated().scheduleTask(in: configuration.reorderDelay) {
                 // Nothing overtook it in time: deliver it late rather than not at all.
                 if let held = flow.takeHeld(direction) {
@@ -185,6 +190,15 @@ final class FaultProxyCore {
         }
 
         self.emit(batch, direction, flow, after: configuration.delay)
+    }
+
+    private func chance(_ probability: Double, _ direction: FaultProxyDirection) -> Bool {
+        switch direction {
+        case .clientToServer:
+            return self.randomToServer.chance(probability)
+        case .serverToClient:
+            return self.randomToClient.chance(probability)
+        }
     }
 
     private func emit(

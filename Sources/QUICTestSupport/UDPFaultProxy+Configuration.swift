@@ -27,7 +27,9 @@ extension UDPFaultProxy {
         /// The seed of the generator behind all fault decisions, or `nil` to seed it randomly.
         ///
         /// With a seed, the proxy makes the same decisions for the same sequence of arriving
-        /// datagrams, which makes a failing test reproducible.
+        /// datagrams, which makes a failing test reproducible. Each direction draws from its own
+        /// generator, so decisions in one direction depend only on the order of the datagrams in
+        /// that direction, not on how they interleave with the other.
         public var seed: UInt64?
 
         /// Creates a configuration.

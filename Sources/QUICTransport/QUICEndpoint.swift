@@ -133,6 +133,12 @@ public final class QUICEndpoint: Sendable {
         try? await channel.close()
     }
 
+    /// Closes the socket without telling any peer, as a crash would; for
+    /// tests of stateless reset and reconnection.
+    func closeAbruptly() async {
+        try? await channel.close()
+    }
+
     /// Counters of the endpoint's tables and live objects.
     public func statistics() async throws -> QUICEndpointStatistics {
         let core = self.core

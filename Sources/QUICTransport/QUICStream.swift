@@ -77,6 +77,20 @@ public final class QUICStream: Sendable {
         try? await eventLoop.submit { connection.value.shutdownRead(stream.value, code: errorCode) }.get()
     }
 
+    /// Buffer sizes, for tests.
+    func bufferState() async throws -> StreamBufferState {
+        let stream = self.stream
+        return try await eventLoop.submit {
+            let s = stream.value
+            return StreamBufferState(
+                unsentBytes: s.unsent.reduce(0) { $0 + $1.count } - s.sentIntoFirst,
+                inflightBytes: s.inflight.reduce(0) { $0 + $1.count },
+                receivedBytes: s.received?.readableBytes ?? 0,
+                sentOffset: s.sentOffset,
+                flowBlocked: s.flowBlocked)
+        }.get()
+    }
+
     private func submitWrite(_ buffer: ByteBuffer, finish: Bool) async throws {
         let connection = self.connection
         let stream = self.stream

@@ -309,7 +309,10 @@ final class ConnectionCore {
                         stream?.flowBlocked = true
                         continue
                     case NGTCP2_ERR_STREAM_SHUT_WR, NGTCP2_ERR_STREAM_NOT_FOUND:
-                        stream?.failSend(QUICError(.streamFinished, "stream \(stream?.id ?? -1) can no longer send"))
+                        // Our own resets fail writers before this point, so
+                        // this is the peer's STOP_SENDING; ngtcp2 0.12 answers
+                        // it itself and does not expose its code.
+                        stream?.failSend(QUICError(.stopSending, "the peer stopped reading stream \(stream?.id ?? -1) (STOP_SENDING)"))
                         continue
                     default:
                         handleError(Int32(rv))
@@ -800,11 +803,6 @@ final class ConnectionCore {
         return 0
     }
 
-    fileprivate func onStopSending(_ id: Int64, code: UInt64) -> Int32 {
-        streams[id]?.failSend(QUICError(.stopSending, "the peer stopped reading stream \(id) with code \(code)", applicationErrorCode: code))
-        return 0
-    }
-
     fileprivate func onStreamClose(_ id: Int64, flags: UInt32, code: UInt64) -> Int32 {
         guard let stream = streams.removeValue(forKey: id) else { return 0 }
         stream.closed = true
@@ -910,7 +908,6 @@ final class ConnectionCore {
         cb.stream_reset = { _, id, finalSize, code, userData, _ in
             ConnectionCore.core(userData).onStreamReset(id, finalSize: finalSize, code: code)
         }
-        cb.stream_stop_sending = { _, id, code, userData, _ in ConnectionCore.core(userData).onStopSending(id, code: code) }
         cb.stream_close = { _, flags, id, code, userData, _ in ConnectionCore.core(userData).onStreamClose(id, flags: flags, code: code) }
         cb.extend_max_local_streams_bidi = { _, _, userData in ConnectionCore.core(userData).onExtendMaxLocalStreams() }
         cb.extend_max_stream_data = { _, id, _, userData, _ in ConnectionCore.core(userData).onExtendMaxStreamData(id) }

@@ -10,7 +10,7 @@ final class EchoServer: Sendable {
 
     var port: Int { endpoint.localAddress.port! }
 
-    init(host: String = "127.0.0.1", configuration: QUICEndpointConfiguration) async throws {
+    init(host: String = "127.0.0.1", configuration: QUICEndpointConfiguration, keepAccepted: Bool = true) async throws {
         let endpoint = try await QUICEndpoint.server(host: host, port: 0, configuration: configuration)
         let (accepted, continuation) = AsyncStream.makeStream(of: QUICConnection.self)
         self.endpoint = endpoint
@@ -18,7 +18,7 @@ final class EchoServer: Sendable {
         task = Task {
             await withDiscardingTaskGroup { group in
                 for await connection in endpoint.incomingConnections {
-                    continuation.yield(connection)
+                    if keepAccepted { continuation.yield(connection) }
                     group.addTask {
                         await withDiscardingTaskGroup { streams in
                             for await stream in connection.inboundStreams {
