@@ -1,1 +1,0 @@
-print("quicflow-bench: not yet")
