@@ -62,6 +62,12 @@ public final class QUICConnection: Sendable {
         }
     }
 
+    /// Stream opens waiting for the peer to allow more streams, for tests.
+    func pendingStreamOpens() async -> Int {
+        let core = self.core
+        return (try? await eventLoop.submit { core.value.pendingStreamOpens }.get()) ?? 0
+    }
+
     /// RTT estimates and congestion state; `nil` once the connection is gone.
     public func statistics() async -> QUICConnectionStatistics? {
         let core = self.core

@@ -66,6 +66,21 @@ struct TLSTests {
         await server.close()
     }
 
+    @Test("the system trust store is used when asked, and does not trust a private CA")
+    func systemTrust() async throws {
+        let pki = try TestPKI()
+        let server = try await EchoServer(configuration: pki.serverConfiguration())
+        let client = try await QUICEndpoint.client(
+            configuration: QUICEndpointConfiguration(tls: .client(trustRoots: .system, applicationProtocols: [TestPKI.alpn])))
+        let error = await #expect(throws: QUICError.self) {
+            _ = try await client.connect(host: "127.0.0.1", port: server.port, serverName: "localhost")
+        }
+        #expect(error?.code == .handshakeFailed)
+        #expect(error?.message.contains("NOT trusted") == true)
+        await client.close()
+        await server.close()
+    }
+
     @Test("the server name is verified against the certificate")
     func hostnameMismatch() async throws {
         let pki = try TestPKI()

@@ -163,3 +163,48 @@ struct StreamTests {
         await server.close()
     }
 }
+
+@Suite("Stream limits")
+struct StreamLimitTests {
+    @Test("opening past the peer's concurrent stream limit waits until a stream closes")
+    func concurrentStreamLimit() async throws {
+        let pki = try TestPKI()
+        var settings = QUICSettings()
+        settings.maxConcurrentBidirectionalStreams = 5
+        let serverEndpoint = try await QUICEndpoint.server(
+            host: "127.0.0.1", port: 0, configuration: pki.serverConfiguration(settings: settings))
+        let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
+        let connection = try await client.connect(
+            host: "127.0.0.1", port: serverEndpoint.localAddress.port!, serverName: "localhost")
+        var incoming = serverEndpoint.incomingConnections.makeAsyncIterator()
+        let serverConnection = try #require(await incoming.next())
+
+        var open: [QUICStream] = []
+        for _ in 0..<5 {
+            let stream = try await connection.openStream()
+            try await stream.write(ByteBuffer(string: "x"))
+            open.append(stream)
+        }
+        let sixth = Task { try await connection.openStream() }
+        // The server sees exactly five streams; the sixth open is pending.
+        var inbound = serverConnection.inboundStreams.makeAsyncIterator()
+        var serverStreams: [QUICStream] = []
+        for _ in 0..<5 { serverStreams.append(try #require(await inbound.next())) }
+        try await eventually("the sixth open to wait for the peer's limit") {
+            await connection.pendingStreamOpens() == 1
+        }
+        #expect(await connection.statistics()?.openStreams == 5)
+
+        // Completing one stream in both directions frees a slot.
+        try await open[0].finish()
+        _ = try await serverStreams[0].readAll(maxBytes: 10)
+        try await serverStreams[0].finish()
+        _ = try await open[0].readAll(maxBytes: 10)
+        let stream = try await sixth.value
+        try await stream.write(ByteBuffer(string: "sixth"), finish: true)
+        let serverSixth = try #require(await inbound.next())
+        #expect(String(buffer: try await serverSixth.readAll(maxBytes: 10)) == "sixth")
+        await client.close()
+        await serverEndpoint.close()
+    }
+}

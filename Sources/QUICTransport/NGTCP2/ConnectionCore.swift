@@ -593,6 +593,8 @@ final class ConnectionCore {
         return eventLoop.makeSucceededFuture(QUICStream(connection: self, stream: stream))
     }
 
+    var pendingStreamOpens: Int { openWaiters.count }
+
     func read(_ stream: StreamCore) -> EventLoopFuture<ByteBuffer?> {
         if let data = stream.received, data.readableBytes > 0 {
             stream.received = nil
