@@ -66,7 +66,7 @@ public final class QUICEndpoint: Sendable {
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.socketOption(.so_rcvbuf), value: 4 * 1024 * 1024)
                 .channelOption(.socketOption(.so_sndbuf), value: 4 * 1024 * 1024)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: EndpointCore.receiveBufferSize))
                 .channelOption(.maxMessagesPerRead, value: 32)
                 .bind(host: host, port: port)
                 .get()

@@ -3,6 +3,7 @@ public import NIOCore
 /// A stream's inbound bytes as an `AsyncSequence` of buffers, ending at the
 /// peer's FIN and throwing a ``QUICError`` if the stream is reset.
 public struct QUICStreamInbound: AsyncSequence, Sendable {
+    /// Each element is the bytes that arrived since the previous one.
     public typealias Element = ByteBuffer
 
     let stream: QUICStream

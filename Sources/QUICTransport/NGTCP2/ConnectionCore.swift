@@ -132,7 +132,9 @@ final class ConnectionCore {
             params.original_dcid = hd.dcid
         }
         params.stateless_reset_token_present = 1
-        endpoint.statelessResetToken(for: scidC, into: &params.stateless_reset_token)
+        withUnsafeMutableBytes(of: &params.stateless_reset_token) {
+            endpoint.statelessResetToken(for: scidC, into: $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
         var path = ngtcp2_path(
             local: endpoint.localPath.ngtcp2Address, remote: self.remote.ngtcp2Address, user_data: nil)
         var created: OpaquePointer?
@@ -184,6 +186,9 @@ final class ConnectionCore {
         p.initial_max_streams_uni = 0
         p.max_idle_timeout = settings.idleTimeout.nanoseconds
         p.active_connection_id_limit = 4
+        // The endpoint reads datagrams into buffers of this size; tell the
+        // peer not to send larger ones, which would arrive truncated.
+        p.max_udp_payload_size = UInt64(EndpointCore.receiveBufferSize)
         return p
     }
 

@@ -10,6 +10,9 @@ import Glibc
 /// event loop: routing by destination connection ID, new server
 /// connections, Retry, version negotiation and stateless resets.
 final class EndpointCore {
+    /// Size of the buffer each datagram is read into.
+    static let receiveBufferSize = 2048
+
     let eventLoop: any EventLoop
     let isServer: Bool
     let configuration: QUICEndpointConfiguration
@@ -159,9 +162,9 @@ final class EndpointCore {
             stats.datagramsDropped += 1
             return
         }
-        var cid = ConnectionID(pointer: vc.dcid, length: vc.dcidlen).cid
+        let cid = ConnectionID(pointer: vc.dcid, length: vc.dcidlen).cid
         var token = [UInt8](repeating: 0, count: Int(NGTCP2_STATELESS_RESET_TOKENLEN))
-        statelessResetToken(for: cid, into: &token)
+        token.withUnsafeMutableBufferPointer { statelessResetToken(for: cid, into: $0.baseAddress!) }
         var generator = SystemRandomNumberGenerator()
         let random = (0..<randomLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
         var packet = allocator.buffer(capacity: size)
@@ -170,7 +173,6 @@ final class EndpointCore {
                 out.baseAddress!.assumingMemoryBound(to: UInt8.self), size, token, random, random.count)
             return n > 0 ? Int(n) : 0
         }
-        _ = withUnsafeMutablePointer(to: &cid) { $0 }
         guard packet.readableBytes > 0 else { return }
         stats.statelessResetsSent += 1
         send(packet, to: address)
@@ -217,20 +219,14 @@ final class EndpointCore {
         needsFlush = true
     }
 
+    /// Derives a connection ID's stateless reset token from the endpoint's
+    /// secret, so a restarted server with the same secret can reset
+    /// connections it no longer knows.
     func statelessResetToken(for cid: ngtcp2_cid, into token: UnsafeMutablePointer<UInt8>) {
         var cid = cid
         _ = ngtcp2_crypto_generate_stateless_reset_token(token, secret, secret.count, &cid)
     }
 
-    func statelessResetToken(for cid: ngtcp2_cid, into token: inout [UInt8]) {
-        token.withUnsafeMutableBufferPointer { statelessResetToken(for: cid, into: $0.baseAddress!) }
-    }
-
-    func statelessResetToken<T>(for cid: ngtcp2_cid, into token: inout T) {
-        withUnsafeMutableBytes(of: &token) {
-            statelessResetToken(for: cid, into: $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
-        }
-    }
 
     // MARK: - Datagrams out
 
