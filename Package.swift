@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "QUICTransport", targets: ["QUICTransport"]),
         .library(name: "QuicFlowProtocol", targets: ["QuicFlowProtocol"]),
+        .library(name: "QuicFlow", targets: ["QuicFlow"]),
         .executable(name: "quicflow-bench", targets: ["quicflow-bench"]),
     ],
     dependencies: [
@@ -59,6 +60,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The backbone: BackboneServer, BackboneClient, configuration,
+        // messages, handlers, dispatcher, heartbeats, reconnect.
+        .target(
+            name: "QuicFlow",
+            dependencies: [
+                "QUICTransport",
+                "QuicFlowProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Test and benchmark helpers: throwaway certificate authorities and a
         // fault-injecting UDP proxy. Never shipped as a product.
         .target(
@@ -101,6 +114,17 @@ let package = Package(
                 "QuicFlowProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuicFlowTests",
+            dependencies: [
+                "QuicFlow",
+                "QuicFlowProtocol",
+                "QUICTransport",
+                "QUICTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

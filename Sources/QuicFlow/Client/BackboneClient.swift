@@ -1,0 +1,304 @@
+public import Logging
+import NIOCore
+import QUICTransport
+import QuicFlowProtocol
+
+/// A device's connection to the backbone: registers with its client id,
+/// keeps the session alive with heartbeats, reconnects with exponential
+/// backoff, answers the server's messages with registered handlers, and
+/// sends its own.
+///
+/// ```swift
+/// let client = BackboneClient(configuration: try ClientConfiguration(clientID: "device-7", caFile: "ca.pem"))
+/// await client.register(for: .command) { message in .success(text: "done") }
+/// try await client.connect(host: "backbone.example", port: 8474)
+/// let response = try await client.send(Message(type: .event, text: "booted", waitAck: true))
+/// ```
+public actor BackboneClient {
+    /// The configuration the client was made with.
+    public nonisolated let configuration: ClientConfiguration
+    private let logger: Logger
+    private let exchange: MessageExchange
+    private let dispatcher: Dispatcher
+    private let backoff: Backoff
+    private var hooks = ClientEventHooks()
+    private var handlers: [MessageType: any MessageHandler] = [:]
+    private var endpoint: QUICEndpoint?
+    private var connection: QUICConnection?
+    private var target: (host: String, port: Int, serverName: String?)?
+    private var supervisor: Task<Void, Never>?
+    /// Bumped for every new connection, so that news of an old one is ignored.
+    private var generation = 0
+    private var wantsConnection = false
+
+    /// Where the client is in its life.
+    public private(set) var state: ClientConnectionState = .idle
+
+    /// Creates a client; ``connect(host:port:serverName:)`` starts it.
+    public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "quicflow.client")) {
+        self.configuration = configuration
+        self.logger = logger
+        self.exchange = MessageExchange(maxMessageSize: configuration.maxMessageSize)
+        self.dispatcher = Dispatcher(
+            workers: configuration.dispatcherWorkers, queueSize: configuration.dispatcherQueueSize,
+            handlerTimeout: configuration.handlerTimeout)
+        self.backoff = Backoff(
+            initial: configuration.initialBackoff, maximum: configuration.maxBackoff, jitter: configuration.jitter)
+    }
+
+    /// Replaces the event hooks.
+    public func setHooks(_ hooks: ClientEventHooks) {
+        self.hooks = hooks
+    }
+
+    /// Handles messages of `type` from the server with `handler`.
+    public func register(_ handler: any MessageHandler, for type: MessageType) {
+        handlers[type] = handler
+    }
+
+    /// Handles messages of `type` from the server with a closure.
+    public func register(
+        for type: MessageType, _ body: @escaping @Sendable (IncomingMessage) async throws -> Response
+    ) {
+        handlers[type] = ClosureMessageHandler(body)
+    }
+
+    /// Connects and registers; throws if this first attempt fails. Once
+    /// connected, a lost connection is re-established in the background
+    /// (when ``ClientConfiguration/reconnectEnabled``).
+    public func connect(host: String, port: Int = 8474, serverName: String? = nil) async throws {
+        guard state == .idle, !wantsConnection else {
+            throw QuicFlowError(.invalidConfiguration, "the client is already \(state); disconnect() first")
+        }
+        wantsConnection = true
+        state = .connecting
+        target = (host, port, serverName)
+        do {
+            let endpoint = try await QUICEndpoint.client(
+                host: host.contains(":") ? "::" : "0.0.0.0", configuration: configuration.endpointConfiguration,
+                logger: logger)
+            self.endpoint = endpoint
+            try await establish()
+        } catch {
+            wantsConnection = false
+            state = .idle
+            await endpoint?.close()
+            endpoint = nil
+            throw error
+        }
+    }
+
+    /// Closes the connection (code 0) and stops reconnecting.
+    public func disconnect() async {
+        wantsConnection = false
+        generation += 1
+        supervisor?.cancel()
+        supervisor = nil
+        if let connection {
+            await connection.close(errorCode: CloseCode.normal, reason: "client disconnected")
+        }
+        connection = nil
+        await endpoint?.close()
+        endpoint = nil
+        state = .idle
+    }
+
+    /// Sends `message` to the server. With `waitAck` it returns the
+    /// server's response (TIMEOUT when none came in time); without, SUCCESS
+    /// once the message is handed to QUIC.
+    @discardableResult
+    public func send(_ message: Message) async throws -> Response {
+        guard state == .connected, let connection else {
+            throw QuicFlowError(.notConnected, "the client is \(state); wait for it to connect")
+        }
+        let data = try exchange.dataMessage(message, from: configuration.clientID, to: "")
+        let timeout = message.timeout ?? configuration.defaultMessageTimeout
+        let outcome = try await exchange.send(data, on: connection, timeout: timeout)
+        hooks.onMessageSent?(data.msgID)
+        switch outcome {
+        case .sent:
+            return .success()
+        case .acknowledged(let response):
+            return response
+        case .timedOut:
+            hooks.onPromiseTimeout?(data.msgID)
+            return .timeout("no acknowledgement from the server within \(timeout)")
+        }
+    }
+
+    // MARK: - Connection lifecycle
+
+    /// Dials, registers, and starts the session's tasks.
+    private func establish() async throws {
+        guard let endpoint, let target else {
+            throw QuicFlowError(.notConnected, "the client was disconnected")
+        }
+        if configuration.insecureSkipVerify {
+            logger.warning("connecting WITHOUT verifying the server's certificate (insecureSkipVerify)", metadata: ["server": "\(target.host):\(target.port)"])
+        }
+        let connection: QUICConnection
+        do {
+            connection = try await endpoint.connect(host: target.host, port: target.port, serverName: target.serverName)
+        } catch {
+            throw QuicFlowError(.connectionLost, "cannot connect to \(target.host):\(target.port): \(error)")
+        }
+        do {
+            try await ping(connection)
+        } catch {
+            let reason = await Race.withTimeout(.milliseconds(200)) { await connection.closeReason }
+            await connection.close(errorCode: CloseCode.registrationFailed, reason: "registration failed")
+            if case .application(let code, let why, byPeer: true)? = reason {
+                throw QuicFlowError(.registrationRefused, "the server refused registration (code \(code)): \(why)")
+            }
+            throw QuicFlowError(.registrationRefused, "registration failed: \(error)")
+        }
+        guard wantsConnection else {
+            await connection.close(errorCode: CloseCode.normal, reason: "client disconnected")
+            throw QuicFlowError(.notConnected, "the client was disconnected while connecting")
+        }
+        generation += 1
+        let current = generation
+        self.connection = connection
+        state = .connected
+        hooks.onConnect?()
+        logger.info("connected to the backbone", metadata: ["server": "\(connection.remoteAddress)"])
+        supervisor = Task { await self.runSession(connection, generation: current) }
+    }
+
+    /// Sends a PING and waits for the PONG (registration and heartbeat).
+    private nonisolated func ping(_ connection: QUICConnection) async throws {
+        let stream = try await connection.openStream()
+        var ping = PingFrame()
+        ping.clientID = configuration.clientID
+        try await exchange.io.write(.ping(ping), to: stream)
+        let io = exchange.io
+        let reply = await Race.withTimeout(configuration.heartbeatTimeout) { () -> Result<FramePayload, QuicFlowError> in
+            do throws(QuicFlowError) { return .success(try await io.read(stream)) } catch { return .failure(error) }
+        }
+        switch reply {
+        case .success(.pong)?:
+            return
+        case .success(let other)?:
+            throw QuicFlowError(.protocolViolation, "expected a PONG, got \(other.frameType)")
+        case .failure(let error)?:
+            throw error
+        case nil:
+            throw QuicFlowError(.connectionLost, "no PONG within \(configuration.heartbeatTimeout)")
+        }
+    }
+
+    /// Serves the server's streams and sends heartbeats until the
+    /// connection ends, then reconnects if wanted.
+    private nonisolated func runSession(_ connection: QUICConnection, generation: Int) async {
+        let reason: String = await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                await withDiscardingTaskGroup { streams in
+                    for await stream in connection.inboundStreams {
+                        streams.addTask { await self.serve(stream) }
+                    }
+                }
+                return nil
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.configuration.heartbeatInterval)
+                    if Task.isCancelled { return nil }
+                    do {
+                        try await self.ping(connection)
+                    } catch {
+                        await self.heartbeatFailed()
+                        await connection.close(errorCode: CloseCode.heartbeatTimeout, reason: "no PONG in time")
+                        return "heartbeat failed: \(error)"
+                    }
+                }
+                return nil
+            }
+            group.addTask { "\(await connection.closeReason)" }
+            var reason = "connection closed"
+            while let next = await group.next() {
+                if let next {
+                    reason = next
+                    break
+                }
+            }
+            group.cancelAll()
+            return reason
+        }
+        await connectionLost(generation: generation, reason: reason)
+    }
+
+    private func heartbeatFailed() {
+        hooks.onHeartbeatTimeout?()
+    }
+
+    private func connectionLost(generation lost: Int, reason: String) async {
+        guard lost == generation else { return }
+        connection = nil
+        hooks.onDisconnect?(reason)
+        logger.info("connection to the backbone lost", metadata: ["reason": "\(reason)"])
+        guard wantsConnection, configuration.reconnectEnabled else {
+            wantsConnection = false
+            state = .idle
+            await endpoint?.close()
+            endpoint = nil
+            return
+        }
+        state = .connecting
+        var generator = SystemRandomNumberGenerator()
+        var attempt = 0
+        while wantsConnection, lost == generation {
+            attempt += 1
+            let delay = backoff.delay(attempt: attempt, using: &generator)
+            try? await Task.sleep(for: delay)
+            guard wantsConnection, lost == generation else { return }
+            hooks.onReconnect?(attempt)
+            do {
+                try await establish()
+                return
+            } catch {
+                logger.info("reconnect failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Answers one stream the server opened.
+    private nonisolated func serve(_ stream: QUICStream) async {
+        let payload: FramePayload
+        do {
+            payload = try await exchange.io.read(stream)
+        } catch {
+            await reportError(error)
+            return
+        }
+        guard case .data(let data) = payload else {
+            await reportError(QuicFlowError(.protocolViolation, "the server opened a stream with \(payload.frameType)"))
+            await stream.reset(errorCode: CloseCode.protocolViolation)
+            return
+        }
+        let response: Response
+        if data.payload.count > configuration.maxMessageSize {
+            response = .failure("message too large: \(data.payload.count) bytes, maxMessageSize is \(configuration.maxMessageSize)")
+        } else if let message = IncomingMessage(data: data) {
+            response = await handle(message)
+        } else {
+            response = .failure("unknown message type \(data.type.rawValue)")
+        }
+        if data.waitAck {
+            try? await exchange.io.write(.ack(response.ack(msgID: data.msgID)), to: stream)
+        } else {
+            try? await stream.finish()
+        }
+    }
+
+    private func handle(_ message: IncomingMessage) async -> Response {
+        hooks.onMessageReceived?(message)
+        guard let handler = handlers[message.type] else {
+            return .failure("no handler for \(message.type)")
+        }
+        return await dispatcher.dispatch(message, to: handler)
+    }
+
+    private func reportError(_ error: QuicFlowError) {
+        hooks.onError?(error)
+    }
+}

@@ -1,0 +1,22 @@
+/// Callbacks the client fires as things happen. Keep them short.
+public struct ClientEventHooks: Sendable {
+    /// The client registered with the server.
+    public var onConnect: (@Sendable () -> Void)?
+    /// The connection was lost or closed, with why.
+    public var onDisconnect: (@Sendable (_ reason: String) -> Void)?
+    /// A reconnect attempt starts (1, 2, …).
+    public var onReconnect: (@Sendable (_ attempt: Int) -> Void)?
+    /// No PONG came back within the heartbeat timeout.
+    public var onHeartbeatTimeout: (@Sendable () -> Void)?
+    /// A message was handed to QUIC.
+    public var onMessageSent: (@Sendable (_ msgID: String) -> Void)?
+    /// A message arrived from the server.
+    public var onMessageReceived: (@Sendable (IncomingMessage) -> Void)?
+    /// No ACK arrived in time for a message sent with waitAck.
+    public var onPromiseTimeout: (@Sendable (_ msgID: String) -> Void)?
+    /// Something went wrong that no caller will see.
+    public var onError: (@Sendable (QuicFlowError) -> Void)?
+
+    /// No hooks.
+    public init() {}
+}

@@ -1,0 +1,53 @@
+internal import NIOCore
+
+/// Runs message handlers on a fixed number of workers behind a bounded
+/// queue. A full queue answers FAILURE "busy" at once, so a flood of
+/// messages never blocks the connection that carries them; a handler that
+/// overruns its timeout yields TIMEOUT and frees its worker at once (its
+/// task is cancelled and left to end on its own).
+actor Dispatcher {
+    private let workers: Int
+    private let queueSize: Int
+    private let handlerTimeout: Duration
+    private var running = 0
+    private var waiting = CircularBuffer<CheckedContinuation<Void, Never>>()
+
+    init(workers: Int, queueSize: Int, handlerTimeout: Duration) {
+        self.workers = workers
+        self.queueSize = queueSize
+        self.handlerTimeout = handlerTimeout
+    }
+
+    /// Handles `message` with `handler` and returns the acknowledgement.
+    func dispatch(_ message: IncomingMessage, to handler: any MessageHandler) async -> Response {
+        if running < workers {
+            running += 1
+        } else if waiting.count < queueSize {
+            // The releasing worker hands its slot over directly.
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            return .failure("busy: \(workers) handlers running and \(queueSize) messages queued; retry later")
+        }
+        let timeout = handlerTimeout
+        let response = await Race.withTimeout(timeout) {
+            do {
+                return try await handler.handle(message)
+            } catch {
+                return .failure(String(describing: error))
+            }
+        }
+        release()
+        return response ?? .timeout("the \(message.type) handler did not finish within \(timeout)")
+    }
+
+    private func release() {
+        if let next = waiting.popFirst() {
+            next.resume()
+        } else {
+            running -= 1
+        }
+    }
+
+    /// Handlers running now and messages waiting, for metrics and tests.
+    var load: (running: Int, queued: Int) { (running, waiting.count) }
+}

@@ -1,0 +1,101 @@
+import NIOCore
+import QUICTestSupport
+import QUICTransport
+import QuicFlow
+import Testing
+
+/// Certificates and configurations for backbone tests on loopback.
+struct Fixture: Sendable {
+    let directory: String
+    let server: CertificateFiles
+    let authority: TestCertificateAuthority
+
+    init() throws {
+        directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "quicflow-tests")
+        authority = try TestCertificateAuthority()
+        server = try authority.writeFiles(
+            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
+            in: directory, name: "server")
+    }
+
+    /// A client certificate whose common name is `clientID` (mTLS).
+    func clientCertificate(_ clientID: String) throws -> CertificateFiles {
+        try authority.writeFiles(for: try authority.issue(commonName: clientID), in: directory, name: "client-\(clientID)")
+    }
+
+    func serverConfiguration(
+        port: Int = 0,
+        maxClients: Int = 10_000,
+        heartbeatTimeout: Duration = .seconds(45),
+        registrationTimeout: Duration = .seconds(10),
+        maxPromises: Int = 50_000,
+        requireClientCertificate: Bool = false,
+        dispatcherWorkers: Int = 10,
+        dispatcherQueueSize: Int = 1_000,
+        handlerTimeout: Duration = .seconds(30)
+    ) throws -> ServerConfiguration {
+        try ServerConfiguration(
+            host: "127.0.0.1", port: port, certificateFile: server.certificateFile, keyFile: server.keyFile,
+            clientCAFile: requireClientCertificate ? server.caFile : nil,
+            requireClientCertificate: requireClientCertificate, maxClients: maxClients,
+            heartbeatTimeout: heartbeatTimeout, registrationTimeout: registrationTimeout, maxPromises: maxPromises,
+            dispatcherWorkers: dispatcherWorkers, dispatcherQueueSize: dispatcherQueueSize,
+            handlerTimeout: handlerTimeout)
+    }
+
+    func clientConfiguration(
+        _ clientID: String,
+        certificate: CertificateFiles? = nil,
+        reconnect: Bool = true,
+        initialBackoff: Duration = .milliseconds(100),
+        maxBackoff: Duration = .seconds(2),
+        jitter: Double = 0,
+        heartbeatInterval: Duration = .seconds(15),
+        dispatcherWorkers: Int = 4,
+        dispatcherQueueSize: Int = 1_000,
+        handlerTimeout: Duration = .seconds(30)
+    ) throws -> ClientConfiguration {
+        try ClientConfiguration(
+            clientID: clientID, caFile: server.caFile, certificateFile: certificate?.certificateFile,
+            keyFile: certificate?.keyFile, reconnectEnabled: reconnect, initialBackoff: initialBackoff,
+            maxBackoff: maxBackoff, jitter: jitter, heartbeatInterval: heartbeatInterval,
+            dispatcherWorkers: dispatcherWorkers, dispatcherQueueSize: dispatcherQueueSize,
+            handlerTimeout: handlerTimeout)
+    }
+
+    /// Starts a server and returns it with its port.
+    func startServer(_ configuration: ServerConfiguration, setup: (BackboneServer) async -> Void = { _ in }) async throws -> (BackboneServer, Int) {
+        let server = BackboneServer(configuration: configuration)
+        await setup(server)
+        try await server.start()
+        let port = try #require(await server.localAddress?.port)
+        return (server, port)
+    }
+
+    /// Connects a client to `port`.
+    func connectClient(
+        _ configuration: ClientConfiguration, port: Int, setup: (BackboneClient) async -> Void = { _ in }
+    ) async throws -> BackboneClient {
+        let client = BackboneClient(configuration: configuration)
+        await setup(client)
+        try await client.connect(host: "127.0.0.1", port: port, serverName: "localhost")
+        return client
+    }
+}
+
+struct Unexpected: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Polls state that has no event of its own, failing after `timeout`.
+func eventually(
+    timeout: Duration = .seconds(10), _ what: String, _ condition: @Sendable () async throws -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while try await !condition() {
+        if clock.now > deadline { throw Unexpected("timed out after \(timeout) waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
