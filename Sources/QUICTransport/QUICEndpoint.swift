@@ -62,8 +62,11 @@ public final class QUICEndpoint: Sendable {
 
         let channel: any Channel
         do {
+            // No SO_REUSEADDR: on Linux it lets two UDP sockets share one
+            // port (even an ephemeral one), and datagrams then reach only
+            // one of them. UDP has no TIME_WAIT, so a restarted server can
+            // rebind its port without it.
             channel = try await DatagramBootstrap(group: group)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.socketOption(.so_rcvbuf), value: 4 * 1024 * 1024)
                 .channelOption(.socketOption(.so_sndbuf), value: 4 * 1024 * 1024)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: EndpointCore.receiveBufferSize))

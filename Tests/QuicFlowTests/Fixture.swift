@@ -2,6 +2,7 @@ import NIOCore
 import QUICTestSupport
 import QUICTransport
 import QuicFlow
+import Synchronization
 import Testing
 
 /// Certificates and configurations for backbone tests on loopback.
@@ -53,14 +54,17 @@ struct Fixture: Sendable {
         heartbeatInterval: Duration = .seconds(15),
         dispatcherWorkers: Int = 4,
         dispatcherQueueSize: Int = 1_000,
-        handlerTimeout: Duration = .seconds(30)
+        handlerTimeout: Duration = .seconds(30),
+        handshakeTimeout: Duration = .seconds(10)
     ) throws -> ClientConfiguration {
-        try ClientConfiguration(
+        var transport = QUICSettings()
+        transport.handshakeTimeout = handshakeTimeout
+        return try ClientConfiguration(
             clientID: clientID, caFile: server.caFile, certificateFile: certificate?.certificateFile,
             keyFile: certificate?.keyFile, reconnectEnabled: reconnect, initialBackoff: initialBackoff,
             maxBackoff: maxBackoff, jitter: jitter, heartbeatInterval: heartbeatInterval,
             dispatcherWorkers: dispatcherWorkers, dispatcherQueueSize: dispatcherQueueSize,
-            handlerTimeout: handlerTimeout)
+            handlerTimeout: handlerTimeout, transport: transport)
     }
 
     /// Starts a server and returns it with its port.
@@ -97,5 +101,31 @@ func eventually(
     while try await !condition() {
         if clock.now > deadline { throw Unexpected("timed out after \(timeout) waiting for \(what)") }
         try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// Takes up to `count` elements from `stream`, giving up after `timeout`
+/// so that a missing element fails the test instead of hanging it.
+func collect<T: Sendable>(_ count: Int, from stream: AsyncStream<T>, within timeout: Duration) async -> [T] {
+    let items = Mutex<[T]>([])
+    _ = await Race.withTimeoutForTests(timeout) {
+        for await item in stream {
+            let done = items.withLock { $0.append(item); return $0.count >= count }
+            if done { break }
+        }
+    }
+    return items.withLock { $0 }
+}
+
+enum Race {
+    /// Runs `body` until it ends or `timeout` passes (then it is cancelled).
+    static func withTimeoutForTests(_ timeout: Duration, _ body: @escaping @Sendable () async -> Void) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await body(); return true }
+            group.addTask { try? await Task.sleep(for: timeout); return false }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
     }
 }

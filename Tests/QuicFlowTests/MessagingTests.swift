@@ -121,12 +121,9 @@ struct MessagingTests {
         #expect(await server.clients().count == 200)
         let reached = await server.broadcast(Message(type: .event, text: "firmware 2.0 available"))
         #expect(reached == 200)
-        var seen = Set<String>()
-        for await line in received {
-            seen.insert(line)
-            if seen.count == 200 { break }
-        }
-        #expect(seen == Set((0..<200).map { "device-\($0):firmware 2.0 available" }))
+        let seen = await collect(200, from: received, within: .seconds(30))
+        #expect(seen.count == 200)
+        #expect(Set(seen) == Set((0..<200).map { "device-\($0):firmware 2.0 available" }))
         for client in clients { await client.disconnect() }
         await server.stop()
     }

@@ -120,7 +120,7 @@ public actor BackboneServer {
         guard running else {
             throw QuicFlowError(.shuttingDown, "the server is not running; start() it first")
         }
-        guard let record = sessions[clientID] else {
+        guard let record = sessions[clientID], record.endedBy == nil else {
             throw QuicFlowError(.unknownClient, "no client '\(clientID)' is connected; clients() lists those that are")
         }
         let data = try exchange.dataMessage(message, from: configuration.serverID, to: clientID)
@@ -211,14 +211,16 @@ public actor BackboneServer {
 
     // MARK: - Clients
 
-    /// The registered clients.
+    /// The registered clients (a session the server is ending, for
+    /// eviction or shutdown, is no longer listed).
     public func clients() -> [ClientInfo] {
-        sessions.values.map { $0.info() }.sorted { $0.clientID < $1.clientID }
+        sessions.values.filter { $0.endedBy == nil }.map { $0.info() }.sorted { $0.clientID < $1.clientID }
     }
 
     /// One registered client, or `nil`.
     public func clientInfo(_ clientID: String) -> ClientInfo? {
-        sessions[clientID]?.info()
+        guard let record = sessions[clientID], record.endedBy == nil else { return nil }
+        return record.info()
     }
 
     /// Acknowledgements awaited right now.

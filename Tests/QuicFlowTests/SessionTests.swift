@@ -1,0 +1,234 @@
+import NIOCore
+import QUICTestSupport
+import QUICTransport
+import QuicFlow
+import QuicFlowProtocol
+import Synchronization
+import Testing
+
+@Suite("Sessions: registration, heartbeats, limits, reconnect")
+struct SessionTests {
+    @Test("a silent client is evicted at the heartbeat timeout with code 3; heartbeats keep others")
+    func heartbeatEviction() async throws {
+        let fixture = try Fixture()
+        let (timeouts, timedOut) = AsyncStream.makeStream(of: String.self)
+        let (server, port) = try await fixture.startServer(
+            try fixture.serverConfiguration(heartbeatTimeout: .milliseconds(600))
+        ) { server in
+            var hooks = ServerEventHooks()
+            hooks.onHeartbeatTimeout = { timedOut.yield($0) }
+            await server.setHooks(hooks)
+        }
+        // The raw client registers, then says nothing more.
+        let silent = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
+        _ = try await silent.register("mute")
+        let chatty = try await fixture.connectClient(
+            try fixture.clientConfiguration("chatty", reconnect: false, heartbeatInterval: .milliseconds(100)), port: port)
+
+        var iterator = timeouts.makeAsyncIterator()
+        #expect(await iterator.next() == "mute")
+        #expect(await silent.connection.closeReason == .application(code: 3, reason: "nothing heard for 0.6 seconds", byPeer: true))
+        #expect(await server.clients().map(\.clientID) == ["chatty"])
+        #expect(await chatty.state == .connected)
+        await chatty.disconnect()
+        await silent.close()
+        await server.stop()
+    }
+
+    @Test("a connection that never registers is closed with code 1")
+    func registrationTimeout() async throws {
+        let fixture = try Fixture()
+        let (server, port) = try await fixture.startServer(
+            try fixture.serverConfiguration(registrationTimeout: .milliseconds(300)))
+        let raw = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
+        let reason = await raw.connection.closeReason
+        guard case .application(1, _, byPeer: true) = reason else {
+            Issue.record("expected close code 1, got \(reason)")
+            return
+        }
+        await raw.close()
+        await server.stop()
+    }
+
+    @Test("a first stream that is not a PING fails registration with code 1")
+    func registrationMustBePing() async throws {
+        let fixture = try Fixture()
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration())
+        let raw = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
+        var data = DataMessage()
+        data.msgID = "1"
+        data.type = .event
+        _ = try? await raw.exchange(try Frame.data(data))
+        let reason = await raw.connection.closeReason
+        guard case .application(1, _, byPeer: true) = reason else {
+            Issue.record("expected close code 1, got \(reason)")
+            return
+        }
+        #expect(await server.clients().isEmpty)
+        await raw.close()
+        await server.stop()
+    }
+
+    @Test("maxClients: one client too many is refused with code 4")
+    func maxClients() async throws {
+        let fixture = try Fixture()
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration(maxClients: 2))
+        let a = try await fixture.connectClient(try fixture.clientConfiguration("a"), port: port)
+        let b = try await fixture.connectClient(try fixture.clientConfiguration("b"), port: port)
+        let error = await #expect(throws: QuicFlowError.self) {
+            _ = try await fixture.connectClient(try fixture.clientConfiguration("c"), port: port)
+        }
+        #expect(error?.code == .registrationRefused)
+        #expect(error?.message.contains("code 4") == true)
+        #expect(await server.clients().map(\.clientID) == ["a", "b"])
+        await a.disconnect()
+        await b.disconnect()
+        await server.stop()
+    }
+
+    @Test("a duplicate client id supersedes the old session, which is closed with code 2")
+    func supersede() async throws {
+        let fixture = try Fixture()
+        let (disconnects, disconnected) = AsyncStream.makeStream(of: DisconnectReason.self)
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration()) { server in
+            var hooks = ServerEventHooks()
+            hooks.onDisconnect = { _, reason in disconnected.yield(reason) }
+            await server.setHooks(hooks)
+        }
+        let old = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
+        _ = try await old.register("twin")
+        let new = try await fixture.connectClient(try fixture.clientConfiguration("twin"), port: port) { client in
+            await client.register(for: .command) { _ in .success(text: "new session") }
+        }
+        #expect(await old.connection.closeReason == .application(code: 2, reason: "superseded by a newer session", byPeer: true))
+        var iterator = disconnects.makeAsyncIterator()
+        #expect(await iterator.next() == .superseded)
+        #expect(await server.clients().map(\.clientID) == ["twin"])
+        #expect(try await server.send(Message(type: .command, text: "who", waitAck: true), to: "twin") == .success(text: "new session"))
+        await new.disconnect()
+        await old.close()
+        await server.stop()
+    }
+
+    @Test("mTLS: the client id must match the certificate (code 5); a match is accepted")
+    func identityBinding() async throws {
+        let fixture = try Fixture()
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration(requireClientCertificate: true))
+        let certificate = try fixture.clientCertificate("device-77")
+        let impostor = await #expect(throws: QuicFlowError.self) {
+            _ = try await fixture.connectClient(try fixture.clientConfiguration("device-78", certificate: certificate), port: port)
+        }
+        #expect(impostor?.message.contains("code 5") == true)
+        let honest = try await fixture.connectClient(try fixture.clientConfiguration("device-77", certificate: certificate), port: port)
+        #expect(await server.clients().map(\.clientID) == ["device-77"])
+        await honest.disconnect()
+        await server.stop()
+    }
+
+    @Test("the client reconnects with exponential backoff after the server restarts")
+    func reconnectAfterRestart() async throws {
+        let fixture = try Fixture()
+        let (first, port) = try await fixture.startServer(try fixture.serverConfiguration())
+        let attempts = Mutex<[(Int, ContinuousClock.Instant)]>([])
+        let (events, event) = AsyncStream.makeStream(of: String.self)
+        let client = try await fixture.connectClient(
+            try fixture.clientConfiguration(
+                "roamer", initialBackoff: .milliseconds(100), maxBackoff: .seconds(2), jitter: 0,
+                handshakeTimeout: .milliseconds(500)),
+            port: port
+        ) { client in
+            var hooks = ClientEventHooks()
+            hooks.onDisconnect = { _ in event.yield("disconnect") }
+            hooks.onReconnect = { attempt in attempts.withLock { $0.append((attempt, .now)) } }
+            hooks.onConnect = { event.yield("connect") }
+            await client.setHooks(hooks)
+        }
+        var iterator = events.makeAsyncIterator()
+        #expect(await iterator.next() == "connect")
+        let lostAt = ContinuousClock.now
+        await first.stop()
+        #expect(await iterator.next() == "disconnect")
+        // Let several attempts fail against the closed port, then restart.
+        try await eventually("four failed reconnect attempts") { attempts.withLock { $0.count } >= 4 }
+        let (second, _) = try await fixture.startServer(try fixture.serverConfiguration(port: port))
+        #expect(await iterator.next() == "connect")
+        #expect(await client.state == .connected)
+        #expect(await second.clients().map(\.clientID) == ["roamer"])
+
+        // Delays double: 100, 200, 400, 800 ms (no jitter configured).
+        let times = attempts.withLock { $0 }
+        #expect(times.map(\.0).prefix(4) == [1, 2, 3, 4])
+        var previous = lostAt
+        for (index, (_, at)) in times.prefix(4).enumerated() {
+            let nominal = Duration.milliseconds(100) * (1 << index)
+            #expect(at - previous >= nominal, "attempt \(index + 1) came after \(at - previous), expected at least \(nominal)")
+            previous = at
+        }
+        await client.disconnect()
+        await second.stop()
+    }
+
+    @Test("stop closes clients with code 7 and fails waiting sends with a clear error")
+    func stopFailsPromises() async throws {
+        let fixture = try Fixture()
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration())
+        let raw = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
+        _ = try await raw.register("never-answers")
+        let waiting = Task {
+            try await server.send(Message(type: .command, text: "x", waitAck: true, timeout: .seconds(30)), to: "never-answers")
+        }
+        try await eventually("the send to wait for its ACK") { await server.pendingAcknowledgements == 1 }
+        await server.stop()
+        let error = await #expect(throws: QuicFlowError.self) { try await waiting.value }
+        #expect(error?.code == .shuttingDown)
+        #expect(await raw.connection.closeReason == .application(code: 7, reason: "server shutting down", byPeer: true))
+        await raw.close()
+    }
+
+    @Test("event hooks fire for connect, messages and disconnect")
+    func hooks() async throws {
+        let fixture = try Fixture()
+        let log = Mutex<[String]>([])
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration()) { server in
+            var hooks = ServerEventHooks()
+            hooks.onConnect = { info in log.withLock { $0.append("connect \(info.clientID)") } }
+            hooks.onMessageReceived = { m in log.withLock { $0.append("received \(m.text)") } }
+            hooks.onMessageSent = { id, _ in log.withLock { $0.append("sent to \(id)") } }
+            hooks.onBroadcast = { n in log.withLock { $0.append("broadcast \(n)") } }
+            hooks.onDisconnect = { id, reason in log.withLock { $0.append("disconnect \(id) \(reason)") } }
+            hooks.onPromiseTimeout = { id, _ in log.withLock { $0.append("promise timeout \(id)") } }
+            await server.setHooks(hooks)
+            await server.register(for: .event) { _ in .success() }
+        }
+        let clientLog = Mutex<[String]>([])
+        let client = try await fixture.connectClient(try fixture.clientConfiguration("hooked"), port: port) { client in
+            var hooks = ClientEventHooks()
+            hooks.onConnect = { clientLog.withLock { $0.append("connect") } }
+            hooks.onMessageReceived = { m in clientLog.withLock { $0.append("received \(m.text)") } }
+            hooks.onMessageSent = { _ in clientLog.withLock { $0.append("sent") } }
+            await client.setHooks(hooks)
+            await client.register(for: .command) { _ in
+                try await Task.sleep(for: .seconds(5))
+                return .success()
+            }
+            await client.register(for: .event) { _ in .success() }
+        }
+        _ = try await client.send(Message(type: .event, text: "hello", waitAck: true))
+        _ = try await server.send(Message(type: .event, text: "to you", waitAck: true), to: "hooked")
+        _ = await server.broadcast(Message(type: .event, text: "all"))
+        let timedOut = try await server.send(Message(type: .command, text: "slow", waitAck: true, timeout: .milliseconds(100)), to: "hooked")
+        #expect(timedOut.status == .timeout)
+        await client.disconnect()
+        try await eventually("the disconnect hook") { log.withLock { $0.contains { $0.hasPrefix("disconnect") } } }
+        let events = log.withLock { $0 }
+        #expect(events.contains("connect hooked"))
+        #expect(events.contains("received hello"))
+        #expect(events.contains("sent to hooked"))
+        #expect(events.contains("broadcast 1"))
+        #expect(events.contains("promise timeout hooked"))
+        #expect(events.contains("disconnect hooked closed by the client (code 0)"))
+        let clientEvents = clientLog.withLock { $0 }
+        #expect(clientEvents.contains("connect") && clientEvents.contains("sent") && clientEvents.contains("received to you"))
+        await server.stop()
+    }
+}
