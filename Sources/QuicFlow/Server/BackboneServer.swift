@@ -29,6 +29,10 @@ public actor BackboneServer {
     private var sweepTask: Task<Void, Never>?
     private var running = false
     private var stopped = false
+    private var startedAt = ContinuousClock.now
+    private var latency = LatencyRecorder()
+    private var throughput = ThroughputWindow()
+    private let exporter = PrometheusExporter()
 
     /// Creates a server; ``start()`` binds it.
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "quicflow.server")) {
@@ -74,6 +78,7 @@ public actor BackboneServer {
         }
         self.endpoint = endpoint
         running = true
+        startedAt = .now
         acceptTask = Task { await self.acceptConnections(endpoint) }
         let interval = max(min(configuration.heartbeatTimeout / 4, .seconds(1)), .milliseconds(10))
         sweepTask = Task {
@@ -143,6 +148,7 @@ public actor BackboneServer {
         defer { if message.waitAck { activePromises -= 1 } }
 
         let outcome: MessageExchange.Outcome
+        let sentAt = ContinuousClock.now
         do {
             outcome = try await exchange.send(
                 data, on: record.session.connection, timeout: message.timeout ?? configuration.defaultMessageTimeout)
@@ -156,12 +162,14 @@ public actor BackboneServer {
         }
         counters.messagesSent += 1
         counters.bytesSent += message.payload.count
+        countThroughput(1)
         hooks.onMessageSent?(clientID, data.msgID)
         switch outcome {
         case .sent:
             return .success()
         case .acknowledged(let response):
             counters.promisesCompleted += 1
+            latency.record(ContinuousClock.now - sentAt)
             return response
         case .timedOut:
             counters.promiseTimeouts += 1
@@ -205,6 +213,7 @@ public actor BackboneServer {
         counters.broadcastTargets += reached
         counters.messagesSent += reached
         counters.bytesSent += reached * message.payload.count
+        countThroughput(reached)
         hooks.onBroadcast?(reached)
         return reached
     }
@@ -226,7 +235,65 @@ public actor BackboneServer {
     /// Acknowledgements awaited right now.
     public var pendingAcknowledgements: Int { activePromises }
 
-    var countersSnapshot: ServerCounters { counters }
+    // MARK: - Metrics
+
+    /// Every MetricsSnapshot field: counters since start, acknowledgement
+    /// round-trip percentiles (µs) from an HDR histogram, and throughput
+    /// over the last 10 seconds.
+    public func metrics() -> MetricsSnapshot {
+        var m = MetricsSnapshot()
+        m.connectedClients = Int64(sessions.values.filter { $0.endedBy == nil }.count)
+        m.totalConnections = Int64(counters.totalConnections)
+        m.totalDisconnects = Int64(counters.totalDisconnects)
+        m.messagesSent = Int64(counters.messagesSent)
+        m.messagesReceived = Int64(counters.messagesReceived)
+        m.messagesFailed = Int64(counters.messagesFailed)
+        m.bytesSent = Int64(counters.bytesSent)
+        m.bytesReceived = Int64(counters.bytesReceived)
+        m.messageThroughput = Int64(throughput.rate(at: Self.second()).rounded())
+        m.averageLatency = latency.mean
+        m.p50Latency = latency.percentile(50)
+        m.p95Latency = latency.percentile(95)
+        m.p99Latency = latency.percentile(99)
+        m.heartbeatsSent = Int64(counters.heartbeatsSent)
+        m.heartbeatsReceived = Int64(counters.heartbeatsReceived)
+        m.heartbeatTimeouts = Int64(counters.heartbeatTimeouts)
+        m.promiseCreated = Int64(counters.promisesCreated)
+        m.promiseCompleted = Int64(counters.promisesCompleted)
+        m.promiseTimeouts = Int64(counters.promiseTimeouts)
+        m.promiseActive = Int64(activePromises)
+        m.broadcastsSent = Int64(counters.broadcastsSent)
+        m.broadcastTargets = Int64(counters.broadcastTargets)
+        m.encodingErrors = Int64(counters.encodingErrors)
+        m.decodingErrors = Int64(counters.decodingErrors)
+        m.networkErrors = Int64(counters.networkErrors)
+        m.uptimeSeconds = running ? (ContinuousClock.now - startedAt).components.seconds : 0
+        m.timestamp = WallClock.nowMilliseconds()
+        return m
+    }
+
+    /// The metrics in Prometheus text exposition format (names prefixed
+    /// `quicflow_`), for a `/metrics` endpoint.
+    public func prometheusText() -> String {
+        exporter.render(metrics())
+    }
+
+    /// Promises refused (maxPromises) and threshold crossings, for tests
+    /// and logs.
+    var promiseRefusals: Int { counters.promiseRefusals }
+    var promiseWarnings: Int { counters.promiseWarnings }
+
+    private func countThroughput(_ count: Int) {
+        throughput.record(count, at: Self.second())
+    }
+
+    private static func second() -> Int64 {
+        // Whole seconds on the monotonic clock: only differences matter.
+        let (seconds, _) = (ContinuousClock.now - Self.epoch).components
+        return seconds
+    }
+
+    private static let epoch = ContinuousClock.now
 
     // MARK: - Connections
 
@@ -393,6 +460,7 @@ public actor BackboneServer {
     private func handle(_ message: IncomingMessage) async -> Response {
         counters.messagesReceived += 1
         counters.bytesReceived += message.payload.count
+        countThroughput(1)
         switch deduplication.begin(clientID: message.senderID, msgID: message.msgID, now: .now) {
         case .answered(let response):
             return response
