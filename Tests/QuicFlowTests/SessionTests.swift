@@ -6,6 +6,8 @@ import QuicFlowProtocol
 import Synchronization
 import Testing
 
+@testable import QuicFlow
+
 @Suite("Sessions: registration, heartbeats, limits, reconnect")
 struct SessionTests {
     @Test("a silent client is evicted at the heartbeat timeout with code 3; heartbeats keep others")
@@ -229,6 +231,62 @@ struct SessionTests {
         #expect(events.contains("disconnect hooked closed by the client (code 0)"))
         let clientEvents = clientLog.withLock { $0 }
         #expect(clientEvents.contains("connect") && clientEvents.contains("sent") && clientEvents.contains("received to you"))
+        await server.stop()
+    }
+}
+
+@Suite("Errors and thresholds")
+struct ErrorHookTests {
+    @Test("a malformed frame from a registered client fires onError and resets only that stream")
+    func protocolViolationFiresOnError() async throws {
+        let fixture = try Fixture()
+        let (errors, reported) = AsyncStream.makeStream(of: QuicFlowError.self)
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration()) { server in
+            var hooks = ServerEventHooks()
+            hooks.onError = { reported.yield($0) }
+            await server.setHooks(hooks)
+        }
+        let raw = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
+        _ = try await raw.register("sloppy")
+        // A length prefix of 0: PROTOCOL.md says reject it with error 6.
+        let stream = try await raw.connection.openStream()
+        try await stream.write(ByteBuffer(bytes: [0, 0, 0, 0]), finish: true)
+        var iterator = errors.makeAsyncIterator()
+        let error = try #require(await iterator.next())
+        #expect(error.code == .protocolViolation)
+        let reset = await #expect(throws: QUICError.self) { _ = try await stream.readAll(maxBytes: 10) }
+        #expect(reset?.applicationErrorCode == 6)
+        // The session itself goes on.
+        #expect(try await raw.register("sloppy")?.type == .pong)
+        #expect(await server.metrics().decodingErrors == 1)
+        await raw.close()
+        await server.stop()
+    }
+}
+
+@Suite("Promise warning threshold")
+struct PromiseWarningTests {
+    @Test("crossing promiseWarnThreshold is counted (and logged) once per crossing")
+    func warnThreshold() async throws {
+        let fixture = try Fixture()
+        let configuration = try ServerConfiguration(
+            host: "127.0.0.1", port: 0, certificateFile: fixture.server.certificateFile, keyFile: fixture.server.keyFile,
+            maxPromises: 10, promiseWarnThreshold: 2)
+        let (server, port) = try await fixture.startServer(configuration)
+        let raw = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
+        _ = try await raw.register("slow")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    _ = try await server.send(Message(type: .command, text: "x", waitAck: true, timeout: .milliseconds(300)), to: "slow")
+                }
+            }
+            try await eventually("three awaited acknowledgements") { await server.pendingAcknowledgements == 3 }
+            try await group.waitForAll()
+        }
+        #expect(await server.promiseWarnings == 1)
+        #expect(await server.pendingAcknowledgements == 0)
+        await raw.close()
         await server.stop()
     }
 }
