@@ -223,3 +223,34 @@ final class Gate: Sendable {
         _ = await iterator.next()
     }
 }
+
+@Suite("Message size limits")
+struct MessageSizeTests {
+    @Test("maxMessageSize: too large to send fails at once; too large to receive is refused with FAILURE")
+    func limits() async throws {
+        let fixture = try Fixture()
+        let configuration = try ServerConfiguration(
+            host: "127.0.0.1", port: 0, certificateFile: fixture.server.certificateFile, keyFile: fixture.server.keyFile,
+            maxMessageSize: 1_024)
+        let (server, port) = try await fixture.startServer(configuration) { server in
+            await server.register(for: .event) { _ in .success() }
+        }
+        let client = try await fixture.connectClient(try fixture.clientConfiguration("big"), port: port)
+        // The server refuses to send what exceeds its own limit.
+        let outgoing = await #expect(throws: QuicFlowError.self) {
+            try await server.send(Message(type: .command, payload: [UInt8](repeating: 1, count: 2_000)), to: "big")
+        }
+        #expect(outgoing?.code == .messageTooLarge)
+        // The client's limit is 1 MiB, so it sends 4 KiB; the server answers FAILURE.
+        let response = try await client.send(Message(type: .event, payload: [UInt8](repeating: 2, count: 4_096), waitAck: true))
+        #expect(response.status == .failure)
+        #expect(response.error.contains("maxMessageSize"))
+        // A client refuses to send more than its own limit (1 MiB).
+        let tooBig = await #expect(throws: QuicFlowError.self) {
+            try await client.send(Message(type: .event, payload: [UInt8](repeating: 3, count: (1 << 20) + 1)))
+        }
+        #expect(tooBig?.code == .messageTooLarge)
+        await client.disconnect()
+        await server.stop()
+    }
+}
