@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "QUICTransport", targets: ["QUICTransport"]),
         .library(name: "QuicFlowProtocol", targets: ["QuicFlowProtocol"]),
         .library(name: "QuicFlow", targets: ["QuicFlow"]),
+        .library(name: "QuicFlowAgent", targets: ["QuicFlowAgent"]),
         .executable(name: "quicflow-bench", targets: ["quicflow-bench"]),
     ],
     dependencies: [
@@ -28,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // ngtcp2 0.12.1 + GnuTLS from Debian; the module map links all three
@@ -75,6 +79,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The edge agent as a library: config file, SQLite outbox, handler
+        // executables, services.
+        .target(
+            name: "QuicFlowAgent",
+            dependencies: [
+                "QuicFlow",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -134,6 +152,18 @@ let package = Package(
                 "QUICTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuicFlowAgentTests",
+            dependencies: [
+                "QuicFlowAgent",
+                "QuicFlow",
+                "QUICTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

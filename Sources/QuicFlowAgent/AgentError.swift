@@ -1,0 +1,37 @@
+/// An error from the agent: a stable ``code`` and a message that says what
+/// is wrong and what to do.
+public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of failure.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// The configuration file is missing, unreadable or invalid.
+        public static let invalidConfiguration = Code("invalidConfiguration")
+        /// The outbox holds max_messages already.
+        public static let outboxFull = Code("outboxFull")
+        /// The outbox database could not be opened or written.
+        public static let storage = Code("storage")
+        /// A handler executable could not be run.
+        public static let handler = Code("handler")
+        /// Something the caller asked for does not exist.
+        public static let notFound = Code("notFound")
+
+        /// The code's name.
+        public var description: String { name }
+    }
+
+    /// What kind of failure this is.
+    public let code: Code
+    /// What is wrong and what to do.
+    public let message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `code: message`.
+    public var description: String { "\(code): \(message)" }
+}
