@@ -275,19 +275,8 @@ public actor BackboneClient {
             await stream.reset(errorCode: CloseCode.protocolViolation)
             return
         }
-        let response: Response
-        if data.payload.count > configuration.maxMessageSize {
-            response = .failure("message too large: \(data.payload.count) bytes, maxMessageSize is \(configuration.maxMessageSize)")
-        } else if let message = IncomingMessage(data: data) {
-            response = await handle(message)
-        } else {
-            response = .failure("unknown message type \(data.type.rawValue)")
-        }
-        if data.waitAck {
-            try? await exchange.io.write(.ack(response.ack(msgID: data.msgID)), to: stream)
-        } else {
-            try? await stream.finish()
-        }
+        // The server is the only peer; its frames claim its own id.
+        await exchange.answer(data, on: stream, senderID: data.senderID) { await self.handle($0) }
     }
 
     private func handle(_ message: IncomingMessage) async -> Response {

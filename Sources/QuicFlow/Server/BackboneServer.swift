@@ -435,22 +435,7 @@ public actor BackboneServer {
             try? await exchange.io.write(.pong(pong), to: stream)
             await countHeartbeat()
         case .data(let data):
-            let response: Response
-            if data.payload.count > configuration.maxMessageSize {
-                response = .failure("message too large: \(data.payload.count) bytes, maxMessageSize is \(configuration.maxMessageSize)")
-            } else if let type = MessageType(wire: data.type) {
-                let message = IncomingMessage(
-                    msgID: data.msgID, senderID: session.clientID, type: type, payload: [UInt8](data.payload),
-                    timestamp: data.timestamp)
-                response = await handle(message)
-            } else {
-                response = .failure("unknown message type \(data.type.rawValue)")
-            }
-            if data.waitAck {
-                try? await exchange.io.write(.ack(response.ack(msgID: data.msgID)), to: stream)
-            } else {
-                try? await stream.finish()
-            }
+            await exchange.answer(data, on: stream, senderID: session.clientID) { await self.handle($0) }
         case .pong, .ack:
             await streamFailed(QuicFlowError(.protocolViolation, "a client may not open a stream with \(payload.frameType)"))
             await stream.reset(errorCode: CloseCode.protocolViolation)

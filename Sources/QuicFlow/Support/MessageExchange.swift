@@ -82,6 +82,33 @@ struct MessageExchange: Sendable {
         }
     }
 
+    /// Answers an inbound DATA frame (PROTOCOL.md, "Data"): refuses an
+    /// oversize payload or unknown type with FAILURE, otherwise lets
+    /// `handle` produce the response; then writes the ACK when the sender
+    /// waits for one, or just finishes the stream. `senderID` is the
+    /// authenticated peer, not the frame's claim.
+    func answer(
+        _ data: DataMessage, on stream: QUICStream, senderID: String,
+        handle: (IncomingMessage) async -> Response
+    ) async {
+        let response: Response
+        if data.payload.count > maxMessageSize {
+            response = .failure("message too large: \(data.payload.count) bytes, maxMessageSize is \(maxMessageSize)")
+        } else if let type = MessageType(wire: data.type) {
+            response = await handle(
+                IncomingMessage(
+                    msgID: data.msgID, senderID: senderID, type: type, payload: [UInt8](data.payload),
+                    timestamp: data.timestamp))
+        } else {
+            response = .failure("unknown message type \(data.type.rawValue)")
+        }
+        if data.waitAck {
+            try? await io.write(.ack(response.ack(msgID: data.msgID)), to: stream)
+        } else {
+            try? await stream.finish()
+        }
+    }
+
     private func open(on connection: QUICConnection) async throws(QuicFlowError) -> QUICStream {
         do {
             return try await connection.openStream()

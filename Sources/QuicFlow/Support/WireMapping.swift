@@ -48,12 +48,3 @@ extension Response {
         return ack
     }
 }
-
-extension IncomingMessage {
-    init?(data: DataMessage) {
-        guard let type = MessageType(wire: data.type) else { return nil }
-        self.init(
-            msgID: data.msgID, senderID: data.senderID, type: type, payload: [UInt8](data.payload),
-            timestamp: data.timestamp)
-    }
-}
