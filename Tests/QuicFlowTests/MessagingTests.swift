@@ -254,3 +254,29 @@ struct MessageSizeTests {
         await server.stop()
     }
 }
+
+@Suite("Lost acknowledgements")
+struct LostAckTests {
+    @Test("a response whose ACK cannot be written is handed to onAcknowledgementLost")
+    func lostAck() async throws {
+        let fixture = try Fixture()
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration())
+        let (lost, report) = AsyncStream.makeStream(of: String.self)
+        let client = try await fixture.connectClient(try fixture.clientConfiguration("late"), port: port) { client in
+            await client.register(for: .command) { _ in
+                try await Task.sleep(for: .milliseconds(400))
+                return .success(text: "finally done")
+            }
+            var hooks = ClientEventHooks()
+            hooks.onAcknowledgementLost = { message, response in report.yield("\(message.text) -> \(response.text)") }
+            await client.setHooks(hooks)
+        }
+        // The server stops waiting (and stops reading the stream) first.
+        let response = try await server.send(Message(type: .command, text: "slow job", waitAck: true, timeout: .milliseconds(100)), to: "late")
+        #expect(response.status == .timeout)
+        var iterator = lost.makeAsyncIterator()
+        #expect(await iterator.next() == "slow job -> finally done")
+        await client.disconnect()
+        await server.stop()
+    }
+}

@@ -276,7 +276,19 @@ public actor BackboneClient {
             return
         }
         // The server is the only peer; its frames claim its own id.
-        await exchange.answer(data, on: stream, senderID: data.senderID) { await self.handle($0) }
+        var handled: (IncomingMessage, Response)?
+        let acknowledged = await exchange.answer(data, on: stream, senderID: data.senderID) { message in
+            let response = await self.handle(message)
+            handled = (message, response)
+            return response
+        }
+        if !acknowledged, let (message, response) = handled {
+            await acknowledgementLost(message, response)
+        }
+    }
+
+    private func acknowledgementLost(_ message: IncomingMessage, _ response: Response) {
+        hooks.onAcknowledgementLost?(message, response)
     }
 
     private func handle(_ message: IncomingMessage) async -> Response {

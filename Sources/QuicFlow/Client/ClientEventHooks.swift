@@ -14,6 +14,9 @@ public struct ClientEventHooks: Sendable {
     public var onMessageReceived: (@Sendable (IncomingMessage) -> Void)?
     /// No ACK arrived in time for a message sent with waitAck.
     public var onPromiseTimeout: (@Sendable (_ msgID: String) -> Void)?
+    /// A handler's response could not be returned because the connection
+    /// dropped before its ACK was written; keep it to report it later.
+    public var onAcknowledgementLost: (@Sendable (IncomingMessage, Response) -> Void)?
     /// Something went wrong that no caller will see.
     public var onError: (@Sendable (QuicFlowError) -> Void)?
 

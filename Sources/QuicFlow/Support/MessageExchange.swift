@@ -86,11 +86,13 @@ struct MessageExchange: Sendable {
     /// oversize payload or unknown type with FAILURE, otherwise lets
     /// `handle` produce the response; then writes the ACK when the sender
     /// waits for one, or just finishes the stream. `senderID` is the
-    /// authenticated peer, not the frame's claim.
+    /// authenticated peer, not the frame's claim. Returns `false` when an
+    /// ACK was owed but could not be written (the connection dropped).
+    @discardableResult
     func answer(
         _ data: DataMessage, on stream: QUICStream, senderID: String,
         handle: (IncomingMessage) async -> Response
-    ) async {
+    ) async -> Bool {
         let response: Response
         if data.payload.count > maxMessageSize {
             response = .failure("message too large: \(data.payload.count) bytes, maxMessageSize is \(maxMessageSize)")
@@ -102,10 +104,15 @@ struct MessageExchange: Sendable {
         } else {
             response = .failure("unknown message type \(data.type.rawValue)")
         }
-        if data.waitAck {
-            try? await io.write(.ack(response.ack(msgID: data.msgID)), to: stream)
-        } else {
+        guard data.waitAck else {
             try? await stream.finish()
+            return true
+        }
+        do {
+            try await io.write(.ack(response.ack(msgID: data.msgID)), to: stream)
+            return true
+        } catch {
+            return false
         }
     }
 
