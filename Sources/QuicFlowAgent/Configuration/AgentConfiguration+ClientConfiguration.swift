@@ -1,0 +1,65 @@
+public import QuicFlow
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension AgentConfiguration {
+    /// Extra time the backbone client gives a handler beyond the handler's
+    /// own `timeout`, so that the agent's runner stops the executable and
+    /// answers TIMEOUT itself (with whatever output there was) before the
+    /// client's dispatcher gives up on it.
+    static let handlerTimeoutGrace: Duration = .seconds(5)
+
+    /// The QuicFlow client configuration for this agent.
+    ///
+    /// Maps `client_id`, `[server]` `ca_file`, `insecure_skip_verify`,
+    /// `cert_file` and `key_file`, `[reconnect]` and `[heartbeat]`. Also:
+    /// - `defaultMessageTimeout` is `outbox.ack_timeout`;
+    /// - `dispatcherWorkers` is the sum of every handler's `concurrency`,
+    ///   and `handlerTimeout` the longest handler `timeout` plus 5 seconds,
+    ///   so the agent's per-handler limits are the ones that apply.
+    ///
+    /// - Throws: ``AgentError`` (`invalidConfiguration`) when a PEM file
+    ///   cannot be read (named by its key, e.g. `server.ca_file`), or when
+    ///   QuicFlow refuses a value.
+    public func clientConfiguration() throws(AgentError) -> ClientConfiguration {
+        // Checked here as well as by QuicFlow so that the error names the
+        // file's keys rather than QuicFlow's parameter names.
+        let problems = ConfigurationProblems()
+        let files = [("ca_file", server.caFile), ("cert_file", server.certificateFile), ("key_file", server.keyFile)]
+        for (key, file) in files {
+            guard let file, access(file, R_OK) != 0 else { continue }
+            let reason = String(cString: strerror(errno))
+            problems.report("server.\(key)", "\(Quoted(file)) cannot be read: \(reason)")
+        }
+        if let error = problems.error(path: nil) {
+            throw error
+        }
+
+        let runners = handlers.all + commands.values
+        let workers = runners.isEmpty ? nil : runners.reduce(0) { $0 + $1.concurrency }
+        let longest = runners.map(\.timeout).max().map { $0 + Self.handlerTimeoutGrace }
+        do {
+            return try ClientConfiguration(
+                clientID: clientID,
+                caFile: server.caFile,
+                insecureSkipVerify: server.insecureSkipVerify,
+                certificateFile: server.certificateFile,
+                keyFile: server.keyFile,
+                reconnectEnabled: true,
+                initialBackoff: reconnect.initialBackoff,
+                maxBackoff: reconnect.maxBackoff,
+                jitter: reconnect.jitter,
+                heartbeatInterval: heartbeat.interval,
+                heartbeatTimeout: heartbeat.timeout,
+                defaultMessageTimeout: outbox.ackTimeout,
+                dispatcherWorkers: workers ?? 4,
+                handlerTimeout: longest ?? HandlerConfiguration.defaultTimeout)
+        } catch {
+            throw AgentError(.invalidConfiguration, "the backbone client refused the configuration: \(error.message)")
+        }
+    }
+}
