@@ -1,0 +1,101 @@
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// One prepared, already checked handler run: starts the process, feeds it
+/// the payload and collects its output until it ends.
+struct HandlerLaunch: Sendable {
+    /// How the process ended.
+    enum Termination: Sendable, Hashable {
+        case exited(Int32)
+        case signaled(Int32)
+    }
+
+    /// What became of the run.
+    enum Result: Sendable {
+        case finished(Termination, output: HandlerOutputPrefix, errorTail: HandlerErrorTail)
+        case failedToStart(String)
+    }
+
+    let executable: String
+    let arguments: [String]
+    let environment: Environment
+    let platformOptions: PlatformOptions
+    let payload: [UInt8]
+    let maxOutput: Int
+
+    private struct Streams: Sendable {
+        var output = HandlerOutputPrefix(limit: 0)
+        var errorTail = HandlerErrorTail(limit: 0)
+    }
+
+    private enum StreamEvent: Sendable {
+        case inputDone
+        case output(HandlerOutputPrefix)
+        case errorTail(HandlerErrorTail)
+    }
+
+    /// Runs the process to its end, telling `group` its pid as soon as it
+    /// has started. Stopping it on timeout is the caller's business.
+    func run(in group: HandlerProcessGroup) async -> Result {
+        let payload = self.payload
+        let maxOutput = self.maxOutput
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)),
+                arguments: Arguments(arguments),
+                environment: environment,
+                platformOptions: platformOptions,
+                input: .inputWriter,
+                output: .sequence,
+                error: .sequence
+            ) { execution in
+                group.attach(execution.processIdentifier.value)
+                // Writing and both reads run side by side: a handler may
+                // fill its output pipe before it reads its input. All three
+                // end when the process ends, even if something it started
+                // keeps the pipes open.
+                return await withTaskGroup(of: StreamEvent.self, returning: Streams.self) { tasks in
+                    tasks.addTask {
+                        let writer = execution.standardInputWriter
+                        do {
+                            _ = try await writer.write(payload)
+                        } catch {
+                            // The handler exited or closed its input without
+                            // reading all of it; that is its choice.
+                        }
+                        try? await writer.finish()
+                        return .inputDone
+                    }
+                    tasks.addTask {
+                        .output(await HandlerOutputPrefix.collect(execution.standardOutput, limit: maxOutput))
+                    }
+                    tasks.addTask {
+                        .errorTail(
+                            await HandlerErrorTail.collect(execution.standardError, limit: HandlerRunner.errorTailLimit))
+                    }
+                    var streams = Streams()
+                    for await event in tasks {
+                        switch event {
+                        case .inputDone: break
+                        case .output(let output): streams.output = output
+                        case .errorTail(let tail): streams.errorTail = tail
+                        }
+                    }
+                    return streams
+                }
+            }
+            let termination: Termination
+            switch result.terminationStatus {
+            case .exited(let code): termination = .exited(code)
+            case .signaled(let signal): termination = .signaled(signal)
+            }
+            return .finished(termination, output: result.closureResult.output, errorTail: result.closureResult.errorTail)
+        } catch {
+            return .failedToStart("could not start handler \(executable): \(error)")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// The process group of one handler run (the handler starts a new session,
+/// so the group's id is the handler's pid), and how far stopping it has gone.
+///
+/// The timeout can fire before the process has started; the signal it asked
+/// for is then sent as soon as the pid is known.
+final class HandlerProcessGroup: Sendable {
+    private enum Phase {
+        case running
+        case terminating
+        case killing
+    }
+
+    private struct State {
+        var leader: pid_t?
+        var phase = Phase.running
+        var timedOut = false
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// Whether the run timed out (``terminateOnTimeout()`` was called).
+    var timedOut: Bool {
+        state.withLock { $0.timedOut }
+    }
+
+    /// Records the started handler's pid and sends it any signal already due.
+    func attach(_ pid: pid_t) {
+        let signal: Int32? = state.withLock { state in
+            state.leader = pid
+            switch state.phase {
+            case .running: return nil
+            case .terminating: return SIGTERM
+            case .killing: return SIGKILL
+            }
+        }
+        if let signal { _ = kill(-pid, signal) }
+    }
+
+    /// Sends SIGTERM to the whole group (the handler and everything it
+    /// started that stayed in its group), recording that the run timed out.
+    func terminateOnTimeout() {
+        let leader = state.withLock { state -> pid_t? in
+            state.timedOut = true
+            state.phase = .terminating
+            return state.leader
+        }
+        if let leader { _ = kill(-leader, SIGTERM) }
+    }
+
+    /// Sends SIGKILL to the whole group.
+    func killAll() {
+        let leader = state.withLock { state -> pid_t? in
+            state.phase = .killing
+            return state.leader
+        }
+        if let leader { _ = kill(-leader, SIGKILL) }
+    }
+
+    /// Whether any process of the group is left (zombies count: an orphan
+    /// waiting for init to reap it still answers). `true` before the handler
+    /// has started.
+    var isAlive: Bool {
+        guard let leader = state.withLock({ $0.leader }) else { return true }
+        // The group id stays reserved while any member exists, so it cannot
+        // name someone else's group until this one is empty.
+        return kill(-leader, 0) == 0 || errno == EPERM
+    }
+
+    /// After SIGTERM: waits up to `grace` for the group to empty,
+    /// then SIGKILLs whatever is left. Cancellation skips the wait.
+    func killSurvivors(after grace: Duration) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: grace)
+        while isAlive, clock.now < deadline {
+            do {
+                try await Task.sleep(for: .milliseconds(20))
+            } catch {
+                break
+            }
+        }
+        if isAlive { killAll() }
+    }
+}

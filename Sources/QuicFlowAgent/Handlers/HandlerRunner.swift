@@ -1,0 +1,351 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import Logging
+public import QuicFlow
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Runs device command, query and event handlers: plain executables that
+/// read the message payload on standard input and write their result on
+/// standard output.
+///
+/// ## How a handler is run
+///
+/// - The executable is started directly with ``HandlerSpec/arguments``,
+///   never through a shell, so nothing in a message is ever interpreted.
+/// - Standard input carries the payload, then end-of-file.
+/// - The environment is not inherited. It holds the agent's own `PATH`,
+///   `HOME` and `LANG` (the user's home when ``HandlerSpec/user`` applies),
+///   then ``HandlerSpec/environment``, then `QUICFLOW_MSG_ID`,
+///   `QUICFLOW_MSG_TYPE`, `QUICFLOW_SENDER_ID`, `QUICFLOW_CLIENT_ID` and,
+///   for named commands only, `QUICFLOW_COMMAND`. Later entries win, so a
+///   handler can trust the `QUICFLOW_` values.
+/// - Standard output, up to ``HandlerSpec/maxOutput`` bytes, is the result.
+///   Output past that is read and thrown away (the handler is not stopped)
+///   and the error notes `output truncated at N bytes`.
+/// - Exit 0 is SUCCESS. Another exit code is FAILURE with
+///   `exit N: ` and the last 1 KiB of standard error; death by a signal is
+///   FAILURE `killed by signal N`.
+/// - Each handler runs in a session and process group of its own. After
+///   ``HandlerSpec/timeout`` the whole group gets SIGTERM, and whatever is
+///   still alive 2 seconds later gets SIGKILL, so processes the handler
+///   started die with it; the answer is TIMEOUT
+///   (`handler timed out after 30s`). Processes a handler leaves behind
+///   when it exits on its own are not touched; a handler that needs a
+///   long-lived helper should hand it to the service manager.
+/// - At most ``HandlerSpec/concurrency`` runs of the same executable path
+///   happen at once; further runs wait in arrival order. Specs that name the
+///   same executable share one limit.
+/// - Cancelling the calling task stops the handler's group the same way
+///   (SIGTERM, SIGKILL 2 seconds later) and answers FAILURE.
+///
+/// ## Security
+///
+/// Before each run the executable is checked, and refused with FAILURE
+/// (nothing is started) when it:
+/// - is not an absolute path, does not exist, is not a regular file or is
+///   not executable;
+/// - is world-writable;
+/// - is owned by a user other than root and the agent's own user.
+///
+/// Symbolic links are followed and the file they lead to is checked. The
+/// directories holding handlers are not checked: keep them writable only by
+/// root (or the agent's user), or a file could be swapped after the check.
+///
+/// ``HandlerSpec/user`` switches accounts only when the agent runs as root:
+/// the handler then gets the user's uid, primary group and supplementary
+/// groups (root's are dropped) and its home as `HOME`. An agent that is not
+/// root refuses such a handler with FAILURE, unless the user is the agent's
+/// own: running it under the agent's account would give it more access than
+/// the configuration asked for (the agent's keys and database, for one).
+///
+/// The agent ignores SIGPIPE once a runner exists, so that a handler which
+/// exits without reading its input cannot kill the agent; handlers still
+/// start with every signal at its default.
+public struct HandlerRunner: Sendable {
+    /// How long the process group has between SIGTERM and SIGKILL.
+    public static let killGracePeriod: Duration = .seconds(2)
+    /// How much of standard error a FAILURE keeps.
+    public static let errorTailLimit = 1024
+
+    private static let fallbackPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    // Writing a payload to a handler that has already exited raises
+    // SIGPIPE, whose default action would end the agent; ignored, the write
+    // just fails with EPIPE.
+    private static let ignoreBrokenPipes: Void = {
+        _ = signal(SIGPIPE, SIG_IGN)
+    }()
+
+    private let limiter = HandlerConcurrencyLimiter()
+    private let baseEnvironment: [String: String]
+    private let logger: Logger
+
+    /// Creates a runner. Runners are cheap to copy; copies share their
+    /// concurrency limits.
+    /// - Parameter logger: Where refusals, timeouts and failures to start are
+    ///   reported.
+    public init(logger: Logger = Logger(label: "quicflow.agent.handlers")) {
+        Self.ignoreBrokenPipes
+        self.logger = logger
+        var environment: [String: String] = [:]
+        for name in ["PATH", "HOME", "LANG"] {
+            if let value = getenv(name) { environment[name] = String(cString: value) }
+        }
+        if environment["PATH"] == nil { environment["PATH"] = Self.fallbackPath }
+        self.baseEnvironment = environment
+    }
+
+    /// Runs the handler `spec` describes for `message` and says how it went.
+    ///
+    /// Never throws: every problem (refused file, unknown user, failure to
+    /// start, timeout, cancellation) becomes an outcome.
+    /// - Parameters:
+    ///   - spec: The handler to run.
+    ///   - message: The message it handles; its payload goes to standard
+    ///     input.
+    ///   - clientID: This agent's client id (`QUICFLOW_CLIENT_ID`).
+    ///   - command: The command's name for a named command handler
+    ///     (`QUICFLOW_COMMAND`); `nil` for the generic handlers.
+    public func run(
+        _ spec: HandlerSpec,
+        message: IncomingMessage,
+        clientID: String,
+        command: String?
+    ) async -> HandlerOutcome {
+        let launch: HandlerLaunch
+        do {
+            launch = try prepare(spec, message: message, clientID: clientID, command: command)
+        } catch {
+            logger.warning("handler refused", metadata: ["handler": "\(spec.executable)", "error": "\(error.message)"])
+            return HandlerOutcome(status: .failure, error: error.message)
+        }
+
+        do {
+            try await limiter.acquire(spec.executable, limit: spec.concurrency)
+        } catch {
+            return HandlerOutcome(status: .failure, error: "handler \(spec.executable) cancelled while waiting for a free slot")
+        }
+        let outcome = await execute(launch, spec: spec)
+        await limiter.release(spec.executable)
+
+        let metadata: Logger.Metadata = [
+            "handler": "\(spec.executable)", "msg_id": "\(message.msgID)", "status": "\(outcome.status)",
+            "duration": "\(outcome.duration)",
+        ]
+        switch outcome.status {
+        case .success: logger.debug("handler finished", metadata: metadata)
+        case .failure: logger.info("handler failed: \(outcome.error)", metadata: metadata)
+        case .timeout: logger.notice("handler timed out", metadata: metadata)
+        }
+        return outcome
+    }
+
+    /// Runs the handler and returns the acknowledgement to send:
+    /// `run(...).response`.
+    public func response(
+        _ spec: HandlerSpec,
+        message: IncomingMessage,
+        clientID: String,
+        command: String?
+    ) async -> Response {
+        await run(spec, message: message, clientID: clientID, command: command).response
+    }
+
+    // MARK: - Preparing
+
+    /// Checks the file and the account and builds the launch; throws
+    /// ``AgentError`` with the reason to refuse.
+    private func prepare(
+        _ spec: HandlerSpec,
+        message: IncomingMessage,
+        clientID: String,
+        command: String?
+    ) throws(AgentError) -> HandlerLaunch {
+        try HandlerExecutableCheck.validate(spec.executable)
+
+        var account: HandlerUserAccount?
+        if let user = spec.user {
+            let found = try HandlerUserAccount.lookup(user)
+            if geteuid() == 0 {
+                account = found
+            } else if found.uid != geteuid() {
+                throw AgentError(
+                    .handler,
+                    "handler \(spec.executable) is configured to run as user '\(user)', but the agent is not running as root and cannot switch users; run the agent as root or remove `user`")
+            }
+        }
+
+        var environment = baseEnvironment
+        if let account { environment["HOME"] = account.home }
+        for (name, value) in spec.environment {
+            guard !name.isEmpty, !name.contains("="), !name.utf8.contains(0), !value.utf8.contains(0) else {
+                throw AgentError(.handler, "handler \(spec.executable) has an invalid environment variable \"\(name)\"")
+            }
+            environment[name] = value
+        }
+        environment["QUICFLOW_MSG_ID"] = message.msgID
+        environment["QUICFLOW_MSG_TYPE"] = message.type.rawValue
+        environment["QUICFLOW_SENDER_ID"] = message.senderID
+        environment["QUICFLOW_CLIENT_ID"] = clientID
+        if let command {
+            environment["QUICFLOW_COMMAND"] = command
+        } else {
+            // A spec's own `QUICFLOW_COMMAND` must not pose as a named command.
+            environment["QUICFLOW_COMMAND"] = nil
+        }
+
+        var keyed: [Environment.Key: String] = [:]
+        for (name, value) in environment {
+            if let key = Environment.Key(rawValue: name) { keyed[key] = value }
+        }
+
+        var options = PlatformOptions()
+        // A new session makes the handler the leader of its own process
+        // group, so one signal reaches everything it started.
+        options.createSession = true
+        // Used when the calling task is cancelled.
+        options.teardownSequence = [
+            .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: Self.killGracePeriod)
+        ]
+        if let account {
+            options.userID = account.uid
+            options.groupID = account.gid
+            options.supplementaryGroups = account.groups
+        }
+
+        return HandlerLaunch(
+            executable: spec.executable,
+            arguments: spec.arguments,
+            environment: .custom(keyed),
+            platformOptions: options,
+            payload: message.payload,
+            maxOutput: spec.maxOutput
+        )
+    }
+
+    // MARK: - Running
+
+    private enum Event: Sendable {
+        case finished(HandlerLaunch.Result)
+        case deadline
+        case survivorsKilled
+        case timerCancelled
+    }
+
+    /// Starts the process, enforces the timeout and turns the result into
+    /// an outcome.
+    private func execute(_ launch: HandlerLaunch, spec: HandlerSpec) async -> HandlerOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let group = HandlerProcessGroup()
+
+        let result: HandlerLaunch.Result = await withTaskGroup(of: Event.self) { tasks in
+            tasks.addTask { .finished(await launch.run(in: group)) }
+            tasks.addTask {
+                do {
+                    try await Task.sleep(for: spec.timeout)
+                    return .deadline
+                } catch {
+                    return .timerCancelled
+                }
+            }
+            var result: HandlerLaunch.Result?
+            while let event = await tasks.next() {
+                switch event {
+                case .finished(let finished):
+                    result = finished
+                    // Once the group is being stopped, let the SIGKILL
+                    // follow-up finish: the handler may be gone while
+                    // processes it started ignore SIGTERM.
+                    if !group.timedOut { tasks.cancelAll() }
+                case .deadline:
+                    // A deadline that loses the race to the end of the run
+                    // must not signal anything.
+                    guard result == nil else { break }
+                    group.terminateOnTimeout()
+                    tasks.addTask {
+                        await group.killSurvivors(after: Self.killGracePeriod)
+                        return .survivorsKilled
+                    }
+                case .survivorsKilled, .timerCancelled:
+                    break
+                }
+            }
+            // The launch task always reports, so `result` is set here.
+            return result ?? .failedToStart("handler \(launch.executable) did not report")
+        }
+        if Task.isCancelled, !group.timedOut, group.isAlive {
+            // Cancellation's teardown stops once the handler itself is gone;
+            // give what it started the same grace, then SIGKILL. A fresh task
+            // because this one's cancellation would cut the grace short.
+            await Task { await group.killSurvivors(after: Self.killGracePeriod) }.value
+        }
+        let duration = start.duration(to: clock.now)
+
+        switch result {
+        case .failedToStart(let reason):
+            return HandlerOutcome(status: .failure, error: reason, duration: duration)
+        case .finished(let termination, let output, let errorTail):
+            return Self.outcome(
+                termination: termination, output: output, errorTail: errorTail, timedOut: group.timedOut,
+                timeout: spec.timeout, duration: duration)
+        }
+    }
+
+    private static func outcome(
+        termination: HandlerLaunch.Termination,
+        output: HandlerOutputPrefix,
+        errorTail: HandlerErrorTail,
+        timedOut: Bool,
+        timeout: Duration,
+        duration: Duration
+    ) -> HandlerOutcome {
+        var outcome = HandlerOutcome(
+            status: .failure, result: output.bytes, duration: duration, truncated: output.truncated)
+        switch termination {
+        case .exited(let code): outcome.exitCode = code
+        case .signaled(let signal): outcome.signal = signal
+        }
+
+        var reasons: [String] = []
+        if timedOut {
+            outcome.status = .timeout
+            reasons.append("handler timed out after \(describe(timeout))")
+        } else if Task.isCancelled {
+            reasons.append("handler run cancelled")
+        } else {
+            switch termination {
+            case .exited(0):
+                outcome.status = .success
+            case .exited(let code):
+                let tail = errorTail.text
+                reasons.append(tail.isEmpty ? "exit \(code)" : "exit \(code): \(tail)")
+            case .signaled(let signal):
+                reasons.append("killed by signal \(signal)")
+            }
+        }
+        if output.truncated {
+            reasons.append("output truncated at \(output.limit) bytes")
+        }
+        outcome.error = reasons.joined(separator: "; ")
+        return outcome
+    }
+
+    /// `30s`, or `500ms` / `1500ms` for durations that are not whole seconds.
+    static func describe(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        if attoseconds == 0 { return "\(seconds)s" }
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return "\(milliseconds)ms"
+    }
+}
