@@ -9,6 +9,10 @@ public struct Message: Sendable, Hashable {
     public var waitAck: Bool
     /// How long to wait for the ACK; `nil` uses the configured default.
     public var timeout: Duration?
+    /// The msg_id to send; `nil` makes a fresh one. A sender that retries
+    /// (the agent's outbox) reuses its id so the receiver's de-duplication
+    /// window recognises the retry.
+    public var msgID: String?
 
     /// Creates a message.
     public init(type: MessageType, payload: [UInt8], waitAck: Bool = false, timeout: Duration? = nil) {

@@ -21,7 +21,7 @@ struct MessageExchange: Sendable {
                 "the payload is \(message.payload.count) bytes; maxMessageSize is \(maxMessageSize)")
         }
         var data = DataMessage()
-        data.msgID = MessageID.make()
+        data.msgID = message.msgID ?? MessageID.make()
         data.senderID = senderID
         data.receiverID = receiverID
         data.type = message.type.wire

@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+import NIOCore
+import QUICTestSupport
+import QuicFlow
+import QuicFlowAgent
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@Suite("Agent service")
+struct AgentServiceTests {
+    @Test("events sent while the server is down all arrive exactly once and in order after it returns")
+    func outboxSurvivesServerRestart() async throws {
+        let directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "agent-service")
+        let authority = try TestCertificateAuthority()
+        let files = try authority.writeFiles(
+            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
+            in: directory, name: "server")
+        let received = Mutex<[String]>([])
+        func startServer(port: Int) async throws -> BackboneServer {
+            let server = BackboneServer(configuration: try ServerConfiguration(
+                host: "127.0.0.1", port: port, certificateFile: files.certificateFile, keyFile: files.keyFile))
+            await server.register(for: .event) { message in
+                received.withLock { $0.append(message.text) }
+                return .success()
+            }
+            try await server.start()
+            return server
+        }
+        let first = try await startServer(port: 0)
+        let port = try #require(await first.localAddress?.port)
+
+        let configuration = try AgentConfiguration(toml: """
+            [agent]
+            client_id = "agent-7"
+            data_dir = "\(directory)/data"
+            [server]
+            address = "127.0.0.1:\(port)"
+            server_name = "localhost"
+            ca_file = "\(files.caFile)"
+            [reconnect]
+            initial_backoff = "100ms"
+            max_backoff = "500ms"
+            [outbox]
+            in_flight = 1
+            replay_rate = 1000
+            """)
+        let agent = try AgentService(configuration: configuration)
+        let group = ServiceGroup(configuration: .init(services: [agent], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        try await eventually("the agent to register") { await first.clients().map(\.clientID) == ["agent-7"] }
+
+        await first.stop()
+        // Another process (like `quicflow-agent send`) fills the outbox meanwhile.
+        let sender = try Outbox(path: configuration.outboxPath)
+        for i in 0..<100 {
+            try await sender.enqueue(type: .event, payload: Array("event \(i)".utf8))
+        }
+        let second = try await startServer(port: port)
+        try await eventually(timeout: .seconds(30), "all 100 events to arrive") {
+            received.withLock { $0.count } >= 100
+        }
+        try await eventually("the outbox to empty") { try await sender.counts().pending == 0 }
+        let texts = received.withLock { $0 }
+        #expect(texts == (0..<100).map { "event \($0)" })
+        #expect(try await sender.counts().inFlight == 0)
+
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await second.stop()
+    }
+}
+
+@Suite("Agent service: server commands")
+struct AgentCommandTests {
+    @Test("server commands run handler executables: named commands, unknown names, a repeated msg_id runs once")
+    func commands() async throws {
+        let fixtures = try HandlerFixtures()
+        defer { fixtures.remove() }
+        let directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "agent-commands")
+        let authority = try TestCertificateAuthority()
+        let files = try authority.writeFiles(
+            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
+            in: directory, name: "server")
+        let server = BackboneServer(configuration: try ServerConfiguration(
+            host: "127.0.0.1", port: 0, certificateFile: files.certificateFile, keyFile: files.keyFile))
+        try await server.start()
+        let port = try #require(await server.localAddress?.port)
+        let counter = fixtures.path("runs.txt")
+        let configuration = try AgentConfiguration(toml: """
+            [agent]
+            client_id = "agent-8"
+            data_dir = "\(directory)/data"
+            [server]
+            address = "127.0.0.1:\(port)"
+            server_name = "localhost"
+            ca_file = "\(files.caFile)"
+            [handlers.command]
+            exec = "\(fixtures.path("echo-env.sh"))"
+            [commands.reboot]
+            exec = "\(fixtures.path("echo-env.sh"))"
+            args = ["now"]
+            [commands.count]
+            exec = "\(fixtures.path("counter.sh"))"
+            env = { LOG_FILE = "\(counter)" }
+            """)
+        let agent = try AgentService(configuration: configuration)
+        let group = ServiceGroup(configuration: .init(services: [agent], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        try await eventually("the agent to register") { await server.clients().map(\.clientID) == ["agent-8"] }
+
+        // The Go command manager's envelope routes to [commands.reboot].
+        let named = try await server.send(
+            Message(type: .command, text: #"{"command_type": "reboot", "payload": {"delay": 5}}"#, waitAck: true), to: "agent-8")
+        #expect(named.status == .success)
+        #expect(named.text.contains("args=now"))
+        #expect(named.text.contains("command=reboot"))
+        #expect(named.text.contains("client_id=agent-8"))
+        #expect(named.text.hasSuffix(#"payload={"delay":5}"#))
+
+        // A plain command goes to [handlers.command]; an unknown name is refused.
+        let plain = try await server.send(Message(type: .command, text: "hello", waitAck: true), to: "agent-8")
+        #expect(plain.text.hasSuffix("payload=hello"))
+        #expect(plain.text.contains("command=<unset>"))
+        let query = try await server.send(Message(type: .query, text: "q", waitAck: true), to: "agent-8")
+        #expect(query == .failure("no handler for query"))
+
+        // The same msg_id twice: the handler runs once, the result is returned twice.
+        var repeated = Message(type: .command, text: #"{"command_type": "count"}"#, waitAck: true)
+        repeated.msgID = "server-retry-1"
+        let once = try await server.send(repeated, to: "agent-8")
+        let twice = try await server.send(repeated, to: "agent-8")
+        #expect(once.status == .success)
+        #expect(twice == once)
+        let runs = try String(contentsOfFile: counter, encoding: .utf8).split(separator: "\n").filter { $0 == "+" }
+        #expect(runs.count == 1)
+
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await server.stop()
+    }
+}
+
+/// Polls state that has no event of its own, failing after `timeout`.
+func eventually(
+    timeout: Duration = .seconds(10), _ what: String, _ condition: @Sendable () async throws -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while try await !condition() {
+        if clock.now > deadline { throw AgentTestFailure("timed out after \(timeout) waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+struct AgentTestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
