@@ -9,7 +9,7 @@ public struct HandlerOutcome: Sendable, Hashable {
     /// ``Response/Status/failure`` otherwise (non-zero exit, killed by a
     /// signal, refused or could not be started).
     public var status: Response.Status
-    /// The handler's standard output, at most ``HandlerSpec/maxOutput`` bytes.
+    /// The handler's standard output, at most ``HandlerConfiguration/maxOutput`` bytes.
     public var result: [UInt8]
     /// Why it failed or timed out, plus a note when the output was truncated;
     /// empty for a plain success.
@@ -21,7 +21,7 @@ public struct HandlerOutcome: Sendable, Hashable {
     /// How long the run took, from start to the process's end (not counting
     /// the wait for a free concurrency slot).
     public var duration: Duration
-    /// Whether the handler wrote more than ``HandlerSpec/maxOutput`` bytes.
+    /// Whether the handler wrote more than ``HandlerConfiguration/maxOutput`` bytes.
     public var truncated: Bool
 
     /// Creates an outcome.

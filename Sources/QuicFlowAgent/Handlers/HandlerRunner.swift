@@ -20,29 +20,29 @@ import SystemPackage
 ///
 /// ## How a handler is run
 ///
-/// - The executable is started directly with ``HandlerSpec/arguments``,
+/// - The executable is started directly with ``HandlerConfiguration/arguments``,
 ///   never through a shell, so nothing in a message is ever interpreted.
 /// - Standard input carries the payload, then end-of-file.
 /// - The environment is not inherited. It holds the agent's own `PATH`,
-///   `HOME` and `LANG` (the user's home when ``HandlerSpec/user`` applies),
-///   then ``HandlerSpec/environment``, then `QUICFLOW_MSG_ID`,
+///   `HOME` and `LANG` (the user's home when ``HandlerConfiguration/user`` applies),
+///   then ``HandlerConfiguration/environment``, then `QUICFLOW_MSG_ID`,
 ///   `QUICFLOW_MSG_TYPE`, `QUICFLOW_SENDER_ID`, `QUICFLOW_CLIENT_ID` and,
 ///   for named commands only, `QUICFLOW_COMMAND`. Later entries win, so a
 ///   handler can trust the `QUICFLOW_` values.
-/// - Standard output, up to ``HandlerSpec/maxOutput`` bytes, is the result.
+/// - Standard output, up to ``HandlerConfiguration/maxOutput`` bytes, is the result.
 ///   Output past that is read and thrown away (the handler is not stopped)
 ///   and the error notes `output truncated at N bytes`.
 /// - Exit 0 is SUCCESS. Another exit code is FAILURE with
 ///   `exit N: ` and the last 1 KiB of standard error; death by a signal is
 ///   FAILURE `killed by signal N`.
 /// - Each handler runs in a session and process group of its own. After
-///   ``HandlerSpec/timeout`` the whole group gets SIGTERM, and whatever is
+///   ``HandlerConfiguration/timeout`` the whole group gets SIGTERM, and whatever is
 ///   still alive 2 seconds later gets SIGKILL, so processes the handler
 ///   started die with it; the answer is TIMEOUT
 ///   (`handler timed out after 30s`). Processes a handler leaves behind
 ///   when it exits on its own are not touched; a handler that needs a
 ///   long-lived helper should hand it to the service manager.
-/// - At most ``HandlerSpec/concurrency`` runs of the same executable path
+/// - At most ``HandlerConfiguration/concurrency`` runs of the same executable path
 ///   happen at once; further runs wait in arrival order. Specs that name the
 ///   same executable share one limit.
 /// - Cancelling the calling task stops the handler's group the same way
@@ -61,7 +61,7 @@ import SystemPackage
 /// directories holding handlers are not checked: keep them writable only by
 /// root (or the agent's user), or a file could be swapped after the check.
 ///
-/// ``HandlerSpec/user`` switches accounts only when the agent runs as root:
+/// ``HandlerConfiguration/user`` switches accounts only when the agent runs as root:
 /// the handler then gets the user's uid, primary group and supplementary
 /// groups (root's are dropped) and its home as `HOME`. An agent that is not
 /// root refuses such a handler with FAILURE, unless the user is the agent's
@@ -117,7 +117,7 @@ public struct HandlerRunner: Sendable {
     ///   - command: The command's name for a named command handler
     ///     (`QUICFLOW_COMMAND`); `nil` for the generic handlers.
     public func run(
-        _ spec: HandlerSpec,
+        _ spec: HandlerConfiguration,
         message: IncomingMessage,
         clientID: String,
         command: String?
@@ -153,7 +153,7 @@ public struct HandlerRunner: Sendable {
     /// Runs the handler and returns the acknowledgement to send:
     /// `run(...).response`.
     public func response(
-        _ spec: HandlerSpec,
+        _ spec: HandlerConfiguration,
         message: IncomingMessage,
         clientID: String,
         command: String?
@@ -166,7 +166,7 @@ public struct HandlerRunner: Sendable {
     /// Checks the file and the account and builds the launch; throws
     /// ``AgentError`` with the reason to refuse.
     private func prepare(
-        _ spec: HandlerSpec,
+        _ spec: HandlerConfiguration,
         message: IncomingMessage,
         clientID: String,
         command: String?
@@ -244,7 +244,7 @@ public struct HandlerRunner: Sendable {
 
     /// Starts the process, enforces the timeout and turns the result into
     /// an outcome.
-    private func execute(_ launch: HandlerLaunch, spec: HandlerSpec) async -> HandlerOutcome {
+    private func execute(_ launch: HandlerLaunch, spec: HandlerConfiguration) async -> HandlerOutcome {
         let clock = ContinuousClock()
         let start = clock.now
         let group = HandlerProcessGroup()

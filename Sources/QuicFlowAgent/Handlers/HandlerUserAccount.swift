@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// The account a handler runs as when its ``HandlerSpec/user`` is set, read
+/// The account a handler runs as when its ``HandlerConfiguration/user`` is set, read
 /// from the user database.
 struct HandlerUserAccount: Sendable, Hashable {
     /// The login name.

@@ -170,7 +170,7 @@ public actor AgentService: Service {
             msgID: message.msgID, senderID: message.senderID, type: message.type,
             payload: usesNamedHandler ? named!.payload : message.payload, timestamp: message.timestamp)
         let outcome = await runner.run(
-            HandlerSpec(handler), message: input, clientID: configuration.clientID, command: named?.name)
+            handler, message: input, clientID: configuration.clientID, command: named?.name)
         try? await outbox.recordHandlerRun(
             HandlerRunRecord(
                 name: named?.name ?? message.type.rawValue, status: outcome.status, duration: outcome.duration,

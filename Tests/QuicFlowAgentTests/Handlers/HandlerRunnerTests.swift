@@ -18,7 +18,7 @@ struct HandlerRunnerTests {
     func payloadAndEnvironment() async throws {
         let fixtures = try HandlerFixtures()
         defer { fixtures.remove() }
-        let spec = HandlerSpec(
+        let spec = try HandlerConfiguration(
             executable: fixtures.path("echo-env.sh"), arguments: ["one", "two words"],
             environment: ["HANDLER_CUSTOM": "custom value", "QUICFLOW_CLIENT_ID": "spoofed"])
 
@@ -57,7 +57,7 @@ struct HandlerRunnerTests {
     func commandOnlyForNamedCommands() async throws {
         let fixtures = try HandlerFixtures()
         defer { fixtures.remove() }
-        let spec = HandlerSpec(executable: fixtures.path("echo-env.sh"), environment: ["QUICFLOW_COMMAND": "fake"])
+        let spec = try HandlerConfiguration(executable: fixtures.path("echo-env.sh"), environment: ["QUICFLOW_COMMAND": "fake"])
 
         let outcome = await runner.run(
             spec, message: HandlerFixtures.message("", type: .query), clientID: "device-7", command: nil)
@@ -76,7 +76,7 @@ struct HandlerRunnerTests {
         let marker = fixtures.path("pwned")
         let payload = "$(touch \(marker)); echo pwned `touch \(marker)` | rm -rf /tmp/x && ${HOME}"
         let msgID = "$(touch \(marker))"
-        let spec = HandlerSpec(executable: fixtures.path("echo-env.sh"), arguments: ["$(touch \(marker))"])
+        let spec = try HandlerConfiguration(executable: fixtures.path("echo-env.sh"), arguments: ["$(touch \(marker))"])
 
         let outcome = await runner.run(
             spec, message: HandlerFixtures.message(payload, msgID: msgID), clientID: "; touch \(marker)",
@@ -99,7 +99,7 @@ struct HandlerRunnerTests {
         let message = IncomingMessage(msgID: "b", senderID: "s", type: .event, payload: payload, timestamp: 0)
 
         let outcome = await runner.run(
-            HandlerSpec(executable: fixtures.path("echo-env.sh")), message: message, clientID: "c", command: nil)
+            try HandlerConfiguration(executable: fixtures.path("echo-env.sh")), message: message, clientID: "c", command: nil)
 
         #expect(outcome.status == .success)
         #expect(Array(outcome.result.suffix(payload.count)) == payload)
@@ -114,7 +114,7 @@ struct HandlerRunnerTests {
         let payload = String(repeating: "p", count: 1 << 20)
 
         let outcome = await runner.run(
-            HandlerSpec(executable: fixtures.path("silent.sh")), message: HandlerFixtures.message(payload),
+            try HandlerConfiguration(executable: fixtures.path("silent.sh")), message: HandlerFixtures.message(payload),
             clientID: "c", command: nil)
 
         #expect(outcome.status == .success)
@@ -129,7 +129,7 @@ struct HandlerRunnerTests {
         defer { fixtures.remove() }
 
         let outcome = await runner.run(
-            HandlerSpec(executable: fixtures.path("flood.sh")), message: HandlerFixtures.message(""), clientID: "c",
+            try HandlerConfiguration(executable: fixtures.path("flood.sh")), message: HandlerFixtures.message(""), clientID: "c",
             command: nil)
 
         #expect(outcome.status == .success)
@@ -152,7 +152,7 @@ struct HandlerRunnerTests {
         defer { fixtures.remove() }
 
         let outcome = await runner.run(
-            HandlerSpec(executable: fixtures.path("fail.sh")), message: HandlerFixtures.message(""), clientID: "c",
+            try HandlerConfiguration(executable: fixtures.path("fail.sh")), message: HandlerFixtures.message(""), clientID: "c",
             command: nil)
 
         #expect(outcome.status == .failure)
@@ -170,7 +170,7 @@ struct HandlerRunnerTests {
         defer { fixtures.remove() }
 
         let outcome = await runner.run(
-            HandlerSpec(executable: fixtures.path("fail.sh"), environment: ["FAIL_MODE": "long"]),
+            try HandlerConfiguration(executable: fixtures.path("fail.sh"), environment: ["FAIL_MODE": "long"]),
             message: HandlerFixtures.message(""), clientID: "c", command: nil)
 
         #expect(outcome.status == .failure)
@@ -187,7 +187,7 @@ struct HandlerRunnerTests {
         defer { fixtures.remove() }
 
         let outcome = await runner.run(
-            HandlerSpec(executable: fixtures.path("fail.sh"), environment: ["FAIL_MODE": "signal"]),
+            try HandlerConfiguration(executable: fixtures.path("fail.sh"), environment: ["FAIL_MODE": "signal"]),
             message: HandlerFixtures.message(""), clientID: "c", command: nil)
 
         #expect(outcome.status == .failure)
@@ -200,7 +200,7 @@ struct HandlerRunnerTests {
     func missingExecutable() async throws {
         let path = "/nonexistent/quicflow/handler-\(UInt32.random(in: 0...UInt32.max))"
         let outcome = await runner.run(
-            HandlerSpec(executable: path), message: HandlerFixtures.message("x"), clientID: "c", command: nil)
+            try HandlerConfiguration(executable: path), message: HandlerFixtures.message("x"), clientID: "c", command: nil)
 
         #expect(outcome.status == .failure)
         #expect(outcome.error.contains(path))
@@ -209,13 +209,13 @@ struct HandlerRunnerTests {
     }
 
     @Test("a relative path is refused")
-    func relativePath() async {
-        let outcome = await runner.run(
-            HandlerSpec(executable: "bin/handler"), message: HandlerFixtures.message("x"), clientID: "c",
-            command: nil)
-
-        #expect(outcome.status == .failure)
-        #expect(outcome.error.contains("bin/handler is not an absolute path"))
+    func relativePath() {
+        // Refused when the configuration is made, so the runner never sees one.
+        let error = #expect(throws: AgentError.self) {
+            try HandlerConfiguration(executable: "bin/handler")
+        }
+        #expect(error?.message.contains("bin/handler") == true)
+        #expect(error?.message.contains("not an absolute path") == true)
     }
 
     @Test("a file without execute permission is FAILURE naming the path")
@@ -226,7 +226,7 @@ struct HandlerRunnerTests {
         try fixtures.chmod("plain.sh", 0o644)
 
         let outcome = await runner.run(
-            HandlerSpec(executable: path), message: HandlerFixtures.message("x"), clientID: "c", command: nil)
+            try HandlerConfiguration(executable: path), message: HandlerFixtures.message("x"), clientID: "c", command: nil)
 
         #expect(outcome.status == .failure)
         #expect(outcome.error.contains(path))
@@ -243,7 +243,7 @@ struct HandlerRunnerTests {
         try fixtures.chmod("garbage", 0o755)
 
         let outcome = await runner.run(
-            HandlerSpec(executable: path), message: HandlerFixtures.message("x"), clientID: "c", command: nil)
+            try HandlerConfiguration(executable: path), message: HandlerFixtures.message("x"), clientID: "c", command: nil)
 
         #expect(outcome.status == .failure)
         #expect(outcome.error.hasPrefix("could not start handler \(path)"))
@@ -255,7 +255,7 @@ struct HandlerRunnerTests {
         defer { fixtures.remove() }
 
         let outcome = await runner.run(
-            HandlerSpec(executable: fixtures.directory), message: HandlerFixtures.message("x"), clientID: "c",
+            try HandlerConfiguration(executable: fixtures.directory), message: HandlerFixtures.message("x"), clientID: "c",
             command: nil)
 
         #expect(outcome.status == .failure)
@@ -272,7 +272,7 @@ struct HandlerRunnerTests {
         try fixtures.chmod("writable.sh", 0o777)
 
         let outcome = await runner.run(
-            HandlerSpec(executable: path, environment: ["LOG_FILE": fixtures.path("ran")]),
+            try HandlerConfiguration(executable: path, environment: ["LOG_FILE": fixtures.path("ran")]),
             message: HandlerFixtures.message("x"), clientID: "c", command: nil)
 
         #expect(outcome.status == .failure)
@@ -289,7 +289,7 @@ struct HandlerRunnerTests {
         #expect(chown(path, 65534, 65534) == 0)
 
         let outcome = await runner.run(
-            HandlerSpec(executable: path, environment: ["LOG_FILE": fixtures.path("ran")]),
+            try HandlerConfiguration(executable: path, environment: ["LOG_FILE": fixtures.path("ran")]),
             message: HandlerFixtures.message("x"), clientID: "c", command: nil)
 
         #expect(outcome.status == .failure)
@@ -301,10 +301,10 @@ struct HandlerRunnerTests {
     @Test("as root, `user` runs the handler as that user with only its groups", .enabled(if: geteuid() == 0))
     func runsAsUser() async throws {
         let ids = await runner.run(
-            HandlerSpec(executable: "/usr/bin/id", arguments: ["-u"], user: "nobody"),
+            try HandlerConfiguration(executable: "/usr/bin/id", arguments: ["-u"], user: "nobody"),
             message: HandlerFixtures.message(""), clientID: "c", command: nil)
         let groups = await runner.run(
-            HandlerSpec(executable: "/usr/bin/id", arguments: ["-G"], user: "nobody"),
+            try HandlerConfiguration(executable: "/usr/bin/id", arguments: ["-G"], user: "nobody"),
             message: HandlerFixtures.message(""), clientID: "c", command: nil)
 
         #expect(ids.status == .success)
@@ -315,9 +315,9 @@ struct HandlerRunnerTests {
     }
 
     @Test("an unknown user is FAILURE naming the user")
-    func unknownUser() async {
+    func unknownUser() async throws {
         let outcome = await runner.run(
-            HandlerSpec(executable: "/usr/bin/id", user: "no-such-user-quicflow"),
+            try HandlerConfiguration(executable: "/usr/bin/id", user: "no-such-user-quicflow"),
             message: HandlerFixtures.message(""), clientID: "c", command: nil)
 
         #expect(outcome.status == .failure)
@@ -330,7 +330,7 @@ struct HandlerRunnerTests {
     func timeoutKillsProcessGroup() async throws {
         let fixtures = try HandlerFixtures()
         defer { fixtures.remove() }
-        let spec = HandlerSpec(
+        let spec = try HandlerConfiguration(
             executable: fixtures.path("sleeper.sh"), timeout: .seconds(1),
             environment: ["PID_FILE": fixtures.path("grandchild.pid")])
 
@@ -351,7 +351,7 @@ struct HandlerRunnerTests {
     func timeoutKillsStubbornGrandchild() async throws {
         let fixtures = try HandlerFixtures()
         defer { fixtures.remove() }
-        let spec = HandlerSpec(
+        let spec = try HandlerConfiguration(
             executable: fixtures.path("sleeper.sh"), timeout: .milliseconds(500),
             environment: ["PID_FILE": fixtures.path("grandchild.pid"), "IGNORE_TERM": "child"])
 
@@ -367,7 +367,7 @@ struct HandlerRunnerTests {
     func timeoutKillsStubbornHandler() async throws {
         let fixtures = try HandlerFixtures()
         defer { fixtures.remove() }
-        let spec = HandlerSpec(
+        let spec = try HandlerConfiguration(
             executable: fixtures.path("sleeper.sh"), timeout: .milliseconds(500),
             environment: ["PID_FILE": fixtures.path("grandchild.pid"), "IGNORE_TERM": "all"])
 
@@ -385,7 +385,7 @@ struct HandlerRunnerTests {
     func cancellationStopsHandler() async throws {
         let fixtures = try HandlerFixtures()
         defer { fixtures.remove() }
-        let spec = HandlerSpec(
+        let spec = try HandlerConfiguration(
             executable: fixtures.path("sleeper.sh"), timeout: .seconds(60),
             environment: ["PID_FILE": fixtures.path("grandchild.pid")])
         let runner = self.runner
@@ -406,7 +406,7 @@ struct HandlerRunnerTests {
     func cancellationKillsStubbornGrandchild() async throws {
         let fixtures = try HandlerFixtures()
         defer { fixtures.remove() }
-        let spec = HandlerSpec(
+        let spec = try HandlerConfiguration(
             executable: fixtures.path("sleeper.sh"), timeout: .seconds(60),
             environment: ["PID_FILE": fixtures.path("grandchild.pid"), "IGNORE_TERM": "child"])
         let runner = self.runner
@@ -426,7 +426,7 @@ struct HandlerRunnerTests {
     func backgroundChildDoesNotHoldTheAnswer() async throws {
         let fixtures = try HandlerFixtures()
         defer { fixtures.remove() }
-        let spec = HandlerSpec(
+        let spec = try HandlerConfiguration(
             executable: fixtures.path("sleeper.sh"), timeout: .seconds(20),
             environment: ["PID_FILE": fixtures.path("grandchild.pid"), "EXIT_AT_ONCE": "1"])
 
@@ -447,7 +447,7 @@ struct HandlerRunnerTests {
     func concurrencyLimit() async throws {
         let fixtures = try HandlerFixtures()
         defer { fixtures.remove() }
-        let spec = HandlerSpec(
+        let spec = try HandlerConfiguration(
             executable: fixtures.path("counter.sh"), concurrency: 2, environment: ["LOG_FILE": fixtures.path("log")])
         let runner = self.runner
 
