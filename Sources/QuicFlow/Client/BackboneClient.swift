@@ -30,6 +30,9 @@ public actor BackboneClient {
     /// Bumped for every new connection, so that news of an old one is ignored.
     private var generation = 0
     private var wantsConnection = false
+    /// Server messages being handled or answered right now.
+    private var answering = 0
+    private var answeredWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// Where the client is in its life.
     public private(set) var state: ClientConnectionState = .idle
@@ -86,6 +89,41 @@ public actor BackboneClient {
             endpoint = nil
             throw error
         }
+    }
+
+    /// Waits until every message the server sent has been handled and its
+    /// ACK handed to QUIC, or `timeout` passes: call it before
+    /// ``disconnect()`` for a graceful stop that does not cut handlers off.
+    /// - Returns: `true` when nothing is being answered any more.
+    @discardableResult
+    public func waitForAnswers(timeout: Duration) async -> Bool {
+        guard answering > 0 else { return true }
+        let finished: Void? = await Race.withTimeout(timeout) {
+            await withCheckedContinuation { continuation in
+                Task { await self.addAnsweredWaiter(continuation) }
+            }
+        }
+        return finished != nil
+    }
+
+    private func addAnsweredWaiter(_ continuation: CheckedContinuation<Void, Never>) {
+        if answering == 0 {
+            continuation.resume()
+        } else {
+            answeredWaiters.append(continuation)
+        }
+    }
+
+    private func answerStarted() {
+        answering += 1
+    }
+
+    private func answerFinished() {
+        answering -= 1
+        guard answering == 0 else { return }
+        let waiters = answeredWaiters
+        answeredWaiters = []
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Closes the connection (code 0) and stops reconnecting.
@@ -249,6 +287,7 @@ public actor BackboneClient {
         while wantsConnection, lost == generation {
             attempt += 1
             let delay = backoff.delay(attempt: attempt, using: &generator)
+            hooks.onReconnectScheduled?(attempt, delay)
             try? await Task.sleep(for: delay)
             guard wantsConnection, lost == generation else { return }
             hooks.onReconnect?(attempt)
@@ -257,12 +296,19 @@ public actor BackboneClient {
                 return
             } catch {
                 logger.info("reconnect failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                hooks.onReconnectFailed?(attempt, "\(error)")
             }
         }
     }
 
     /// Answers one stream the server opened.
     private nonisolated func serve(_ stream: QUICStream) async {
+        await answerStarted()
+        await answer(stream)
+        await answerFinished()
+    }
+
+    private nonisolated func answer(_ stream: QUICStream) async {
         let payload: FramePayload
         do {
             payload = try await exchange.io.read(stream)

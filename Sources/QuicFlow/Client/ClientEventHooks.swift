@@ -6,6 +6,11 @@ public struct ClientEventHooks: Sendable {
     public var onDisconnect: (@Sendable (_ reason: String) -> Void)?
     /// A reconnect attempt starts (1, 2, …).
     public var onReconnect: (@Sendable (_ attempt: Int) -> Void)?
+    /// A reconnect attempt is scheduled `delay` from now (the backoff
+    /// chosen for it, jitter included), so it can be shown as "next retry".
+    public var onReconnectScheduled: (@Sendable (_ attempt: Int, _ delay: Duration) -> Void)?
+    /// A reconnect attempt failed, with why; another is scheduled next.
+    public var onReconnectFailed: (@Sendable (_ attempt: Int, _ error: String) -> Void)?
     /// No PONG came back within the heartbeat timeout.
     public var onHeartbeatTimeout: (@Sendable () -> Void)?
     /// A message was handed to QUIC.

@@ -267,9 +267,12 @@ public final class Outbox: Sendable {
             let attempts: Int = row["attempts"]
             let createdAt: Int64 = row["created_at"]
             try db.execute(sql: """
-                INSERT INTO history (msg_id, type, status, error, attempts, created_at, delivered_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [msgID, type, response.status.rawValue, response.error, attempts, createdAt, now])
+                INSERT INTO history (msg_id, type, status, error, attempts, created_at, delivered_at, result)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    msgID, type, response.status.rawValue, response.error, attempts, createdAt, now,
+                    Data(response.result),
+                ])
             try Self.trim(db, table: "history", keeping: historyLimit)
         }
     }
@@ -439,10 +442,29 @@ public final class Outbox: Sendable {
         let path = path
         return try await read("read the delivery history") { db in
             try Row.fetchAll(db, sql: """
-                SELECT msg_id, type, status, error, attempts, created_at, delivered_at
-                FROM history ORDER BY id DESC LIMIT ?
+                SELECT \(Self.historyColumns) FROM history ORDER BY id DESC LIMIT ?
                 """, arguments: [limit])
             .map { row in try Self.historyEntry(row, path: path) }
+        }
+    }
+
+    /// Where the message with wire id `msgID` is: still in the outbox
+    /// (pending, in flight or dead), answered (in the history), or unknown
+    /// (never enqueued here, purged, or trimmed from the history).
+    public func lookup(msgID: String) async throws(AgentError) -> OutboxLookup {
+        let path = path
+        return try await read("look up a message") { db in
+            if let row = try Row.fetchOne(db, sql: """
+                SELECT \(Self.messageColumns) FROM messages WHERE msg_id = ?
+                """, arguments: [msgID]) {
+                return .queued(try Self.message(row, path: path))
+            }
+            if let row = try Row.fetchOne(db, sql: """
+                SELECT \(Self.historyColumns) FROM history WHERE msg_id = ? ORDER BY id DESC LIMIT 1
+                """, arguments: [msgID]) {
+                return .answered(try Self.historyEntry(row, path: path))
+            }
+            return .unknown
         }
     }
 
@@ -450,15 +472,23 @@ public final class Outbox: Sendable {
 
     /// Stores one value of the running agent's status; `nil` removes it.
     public func setState(_ key: AgentStateKey, _ value: String?) async throws(AgentError) {
+        try await setStates([key: value])
+    }
+
+    /// Stores several values of the agent's status in one transaction; a
+    /// `nil` value removes its key.
+    public func setStates(_ values: [AgentStateKey: String?]) async throws(AgentError) {
         let now = Self.unixMillisNow()
         try await write("store the agent state") { db in
-            if let value {
-                try db.execute(sql: """
-                    INSERT INTO agent_state (key, value, updated_at) VALUES (?, ?, ?)
-                    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                    """, arguments: [key.rawValue, value, now])
-            } else {
-                try db.execute(sql: "DELETE FROM agent_state WHERE key = ?", arguments: [key.rawValue])
+            for (key, value) in values {
+                if let value {
+                    try db.execute(sql: """
+                        INSERT INTO agent_state (key, value, updated_at) VALUES (?, ?, ?)
+                        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                        """, arguments: [key.rawValue, value, now])
+                } else {
+                    try db.execute(sql: "DELETE FROM agent_state WHERE key = ?", arguments: [key.rawValue])
+                }
             }
         }
     }
@@ -499,11 +529,13 @@ public final class Outbox: Sendable {
 
     // MARK: - Helpers
 
+    private static let historyColumns = "msg_id, type, status, error, attempts, created_at, delivered_at, result"
+
     private static let messageColumns = """
         id, msg_id, type, payload, wait_ack, state, attempts, created_at, last_attempt_at, last_error, next_attempt_at
         """
 
-    private func write<T: Sendable>(_ action: String, _ body: @Sendable (Database) throws -> T) async throws(AgentError) -> T {
+    func write<T: Sendable>(_ action: String, _ body: @Sendable (Database) throws -> T) async throws(AgentError) -> T {
         do {
             return try await database.write(body)
         } catch {
@@ -511,7 +543,7 @@ public final class Outbox: Sendable {
         }
     }
 
-    private func read<T: Sendable>(_ action: String, _ body: @Sendable (Database) throws -> T) async throws(AgentError) -> T {
+    func read<T: Sendable>(_ action: String, _ body: @Sendable (Database) throws -> T) async throws(AgentError) -> T {
         do {
             return try await database.read(body)
         } catch {
@@ -570,9 +602,11 @@ public final class Outbox: Sendable {
         guard let type = MessageType(rawValue: typeName), let status = Response.Status(rawValue: statusName) else {
             throw unknownRow("a history entry of type \(typeName), status \(statusName)", path: path)
         }
+        let result: Data? = row["result"]
         return OutboxHistoryEntry(
             msgID: row["msg_id"], type: type, status: status, error: row["error"],
-            attempts: row["attempts"], createdAt: row["created_at"], deliveredAt: row["delivered_at"]
+            attempts: row["attempts"], createdAt: row["created_at"], deliveredAt: row["delivered_at"],
+            result: result.map { [UInt8]($0) } ?? []
         )
     }
 

@@ -17,6 +17,8 @@ public struct OutboxHistoryEntry: Sendable, Hashable {
     public let createdAt: Int64
     /// When its answer was recorded, in Unix milliseconds.
     public let deliveredAt: Int64
+    /// The receiver's result bytes (empty for none).
+    public let result: [UInt8]
 
     /// Creates an entry (for tests of status output).
     public init(
@@ -26,7 +28,8 @@ public struct OutboxHistoryEntry: Sendable, Hashable {
         error: String,
         attempts: Int,
         createdAt: Int64,
-        deliveredAt: Int64
+        deliveredAt: Int64,
+        result: [UInt8] = []
     ) {
         self.msgID = msgID
         self.type = type
@@ -35,5 +38,6 @@ public struct OutboxHistoryEntry: Sendable, Hashable {
         self.attempts = attempts
         self.createdAt = createdAt
         self.deliveredAt = deliveredAt
+        self.result = result
     }
 }

@@ -67,6 +67,27 @@ enum OutboxSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            // The server's answer to each delivered message, for
+            // `quicflow-agent send --wait`; and the outcome of each server
+            // command by msg_id, so a repeated command is answered from here
+            // rather than run again, also after a restart or a kill -9.
+            try db.execute(sql: """
+                ALTER TABLE history ADD COLUMN result BLOB;
+                CREATE INDEX history_by_msg_id ON history(msg_id);
+
+                CREATE TABLE command_results (
+                    msg_id TEXT PRIMARY KEY NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('running', 'done')),
+                    status TEXT,
+                    result BLOB,
+                    error TEXT NOT NULL DEFAULT '',
+                    started_at INTEGER NOT NULL,
+                    finished_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX command_results_by_start ON command_results(started_at);
+                """)
+        }
         return migrator
     }
 }

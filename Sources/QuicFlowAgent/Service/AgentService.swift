@@ -6,63 +6,145 @@ public import ServiceLifecycle
 /// The agent: one reconnecting session to the backbone, the outbox
 /// delivered over it with acknowledgements, and the server's messages
 /// answered by handler executables. Runs as a swift-service-lifecycle
-/// `Service`; graceful shutdown stops new work and closes the session.
+/// `Service`.
+///
+/// Graceful shutdown (SIGTERM/SIGINT through a `ServiceGroup`): no new
+/// batches are taken from the outbox, new server messages are refused,
+/// handlers already running may finish for up to ``shutdownTimeout`` and
+/// their answers are sent, then the session is closed with code 0.
+///
+/// The agent's status (connection, errors, retries, deliveries, handler
+/// runs) is written to the outbox database as it changes, for
+/// `quicflow-agent status`; one agent at a time may use a data directory
+/// (``AgentInstanceLock``).
 public actor AgentService: Service {
     /// The configuration the agent runs with.
     public nonisolated let configuration: AgentConfiguration
+    /// How long a graceful shutdown waits for running handlers.
+    public nonisolated let shutdownTimeout: Duration
     private let logger: Logger
     private let outbox: Outbox
     private let client: BackboneClient
     private let runner: HandlerRunner
-    private var delivering = false
-    /// Results of server commands by msg_id (10 minutes), so a command the
-    /// server repeats is answered without running it again.
-    private var recentResults: [String: (Response, ContinuousClock.Instant)] = [:]
+    /// False once shutdown began: server messages are refused, no new
+    /// outbox batches are claimed.
+    private var accepting = true
+    /// Server commands being handled now, by msg_id, so a repeat that
+    /// arrives meanwhile waits for the same run.
+    private var runningCommands: [String: Task<Response, Never>] = [:]
     private let connectivity: AsyncStream<Void>
     private let connectivitySignal: AsyncStream<Void>.Continuation
+    /// Status changes, written to the database in order by one task.
+    private let stateUpdates: AsyncStream<[AgentStateKey: String?]>
+    private let stateUpdate: AsyncStream<[AgentStateKey: String?]>.Continuation
 
     /// Opens the outbox and prepares the session; ``run()`` starts them.
-    public init(configuration: AgentConfiguration, logger: Logger = Logger(label: "quicflow.agent")) throws {
+    /// - Parameter shutdownTimeout: how long a graceful shutdown lets
+    ///   running handlers finish (30 s by default).
+    public init(
+        configuration: AgentConfiguration, shutdownTimeout: Duration = .seconds(30),
+        logger: Logger = Logger(label: "quicflow.agent")
+    ) throws {
         self.configuration = configuration
+        self.shutdownTimeout = shutdownTimeout
         self.logger = logger
         self.outbox = try Outbox(path: configuration.outboxPath, maxMessages: configuration.outbox.maxMessages)
         self.client = BackboneClient(configuration: try configuration.clientConfiguration(), logger: logger)
         self.runner = HandlerRunner(logger: logger)
         (connectivity, connectivitySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (stateUpdates, stateUpdate) = AsyncStream.makeStream()
     }
 
     /// Runs until graceful shutdown: connects (retrying with backoff until
     /// it succeeds), delivers the outbox, answers the server.
+    /// - Throws: ``AgentError`` when another agent already runs on the same
+    ///   data directory, or the outbox cannot be read.
     public func run() async throws {
-        try await outbox.releaseInFlight()
+        let lock = try AgentInstanceLock(dataDirectory: configuration.dataDirectory)
+        defer { lock.release() }
+        // Rows a killed agent left in flight go out again (same msg_id, so
+        // the server's de-duplication answers a repeat without re-running).
+        let released = try await outbox.releaseInFlight()
+        if released > 0 {
+            logger.notice("resending messages left in flight by the previous run", metadata: ["count": "\(released)"])
+        }
+        let recorder = Task { [stateUpdates, outbox, logger] in
+            for await update in stateUpdates {
+                do {
+                    try await outbox.setStates(update)
+                } catch {
+                    logger.warning("cannot store the agent status", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        let server = configuration.server
+        record([
+            .serverAddress: "\(server.host):\(server.port)", .connectionState: "connecting", .connectedSince: nil,
+            .nextRetryAt: nil, .reconnectAttempts: "0",
+        ])
         await setUpClient()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.connectUntilConnected() }
             group.addTask { await self.deliver() }
-            _ = try? await gracefulShutdown()
+            try? await gracefulShutdown()
+            await self.shutDown()
             group.cancelAll()
         }
+        record([.connectionState: "stopped", .connectedSince: nil, .nextRetryAt: nil])
+        stateUpdate.finish()
+        await recorder.value
+        logger.notice("agent stopped")
+    }
+
+    /// Refuses new work, lets running handlers answer, closes with code 0.
+    private func shutDown() async {
+        logger.notice("shutting down: no new work; waiting for running handlers", metadata: ["timeout": "\(shutdownTimeout)"])
+        accepting = false
+        connectivitySignal.yield()
+        if !(await client.waitForAnswers(timeout: shutdownTimeout)) {
+            logger.warning("handlers still running at the shutdown deadline; their results are queued as RESPONSE messages if they finish")
+        }
         await client.disconnect()
-        try? await outbox.setState(.connectionState, "stopped")
+    }
+
+    private nonisolated func record(_ update: [AgentStateKey: String?]) {
+        stateUpdate.yield(update)
+    }
+
+    private static func millis(after delay: Duration = .zero) -> String {
+        String(Outbox.unixMillisNow() + Outbox.milliseconds(delay))
     }
 
     private func setUpClient() async {
         var hooks = ClientEventHooks()
         let signal = connectivitySignal
         let outbox = self.outbox
-        hooks.onConnect = {
+        let logger = self.logger
+        hooks.onConnect = { [weak self] in
             signal.yield()
-            Task { try? await outbox.setState(.connectionState, "connected") }
+            self?.record([
+                .connectionState: "connected", .connectedSince: Self.millis(), .nextRetryAt: nil,
+                .reconnectAttempts: "0",
+            ])
         }
-        hooks.onDisconnect = { reason in
-            Task {
-                try? await outbox.setState(.connectionState, "connecting")
-                try? await outbox.setState(.lastError, reason)
-            }
+        hooks.onDisconnect = { [weak self] reason in
+            self?.record([.connectionState: "connecting", .lastError: reason, .connectedSince: nil])
+        }
+        hooks.onReconnectScheduled = { [weak self] attempt, delay in
+            self?.record([.nextRetryAt: Self.millis(after: delay), .reconnectAttempts: String(attempt - 1)])
+        }
+        hooks.onReconnectFailed = { [weak self] attempt, error in
+            self?.record([.lastError: error, .reconnectAttempts: String(attempt)])
         }
         hooks.onAcknowledgementLost = { message, response in
             // Not lost: it goes out again as a RESPONSE message.
-            Task { _ = try? await outbox.enqueue(type: .response, payload: LostResponse(message: message, response: response).payload()) }
+            Task {
+                do {
+                    try await outbox.enqueue(type: .response, payload: LostResponse(message: message, response: response).payload())
+                } catch {
+                    logger.error("cannot queue the answer to \(message.msgID) whose ACK was lost", metadata: ["error": "\(error)"])
+                }
+            }
         }
         await client.setHooks(hooks)
         for type in [MessageType.command, .query, .event] {
@@ -74,18 +156,21 @@ public actor AgentService: Service {
     /// configured backoff; after that BackboneClient reconnects by itself.
     private func connectUntilConnected() async {
         let server = configuration.server
+        let reconnect = configuration.reconnect
         var attempt = 0
-        while !Task.isCancelled {
+        while !Task.isCancelled && accepting {
             do {
                 try await client.connect(host: server.host, port: server.port, serverName: server.serverName)
                 return
             } catch {
                 attempt += 1
-                try? await outbox.setState(.lastError, "\(error)")
-                let reconnect = configuration.reconnect
                 var delay = reconnect.initialBackoff
                 for _ in 1..<min(attempt, 30) where delay < reconnect.maxBackoff { delay = delay * 2 }
-                try? await Task.sleep(for: min(delay, reconnect.maxBackoff))
+                delay = min(delay, reconnect.maxBackoff)
+                delay = delay * (1 + reconnect.jitter * Double.random(in: -1...1))
+                logger.info("cannot connect to the backbone", metadata: ["attempt": "\(attempt)", "error": "\(error)", "retry_in": "\(delay)"])
+                record([.lastError: "\(error)", .reconnectAttempts: String(attempt), .nextRetryAt: Self.millis(after: delay)])
+                try? await Task.sleep(for: delay)
             }
         }
     }
@@ -95,6 +180,10 @@ public actor AgentService: Service {
     /// Sends pending rows in order, `in_flight` at a time, each waiting for
     /// its ACK; a row leaves the outbox only when an ACK (SUCCESS or
     /// FAILURE) arrived. Wakes on new rows without polling the table.
+    ///
+    /// Rows that were waiting when the session began (the backlog of a
+    /// disconnect) go out at most `replay_rate` per second; rows written
+    /// during the session go at once.
     private func deliver() async {
         // New rows and a (re)connection both wake the loop.
         let forwarder = Task { [connectivitySignal, outbox] in
@@ -102,14 +191,33 @@ public actor AgentService: Service {
         }
         defer { forwarder.cancel() }
         let settings = configuration.outbox
-        let minimumGap = Duration.seconds(1) / settings.replayRate
-        while !Task.isCancelled {
+        let replayGap = Duration.seconds(1) / settings.replayRate
+        var sessionStart: Int64?
+        while !Task.isCancelled && accepting {
             guard await client.state == .connected else {
+                sessionStart = nil
                 await Self.wake(connectivity, within: .milliseconds(500))
                 continue
             }
-            _ = try? await outbox.expire(maxAge: settings.maxAge, maxAttempts: settings.maxAttempts == 0 ? nil : settings.maxAttempts)
-            let batch = (try? await outbox.nextBatch(limit: settings.inFlight)) ?? []
+            let start = sessionStart ?? Outbox.unixMillisNow()
+            sessionStart = start
+            do {
+                let dead = try await outbox.expire(
+                    maxAge: settings.maxAge, maxAttempts: settings.maxAttempts == 0 ? nil : settings.maxAttempts)
+                if dead > 0 {
+                    logger.warning("messages given up (max_age or max_attempts); `quicflow-agent outbox retry` queues them again", metadata: ["count": "\(dead)"])
+                }
+            } catch {
+                logger.warning("cannot expire old messages", metadata: ["error": "\(error.message)"])
+            }
+            let batch: [OutboxMessage]
+            do {
+                batch = try await outbox.nextBatch(limit: settings.inFlight)
+            } catch {
+                logger.error("cannot read the outbox", metadata: ["error": "\(error.message)"])
+                await Self.wake(connectivity, within: .seconds(1))
+                continue
+            }
             if batch.isEmpty {
                 await Self.wake(connectivity, within: .milliseconds(500))
                 continue
@@ -117,27 +225,45 @@ public actor AgentService: Service {
             await withTaskGroup(of: Void.self) { group in
                 for message in batch {
                     group.addTask { await self.deliver(message) }
-                    // Pace replays so a long backlog does not flood the server.
-                    try? await Task.sleep(for: minimumGap)
+                    // Pace the backlog so a long one does not flood the server.
+                    if message.createdAt < start || message.attempts > 1 {
+                        try? await Task.sleep(for: replayGap)
+                    }
                 }
             }
         }
     }
 
     private func deliver(_ row: OutboxMessage) async {
-        var message = Message(type: row.type, payload: row.payload, waitAck: true, timeout: configuration.outbox.ackTimeout)
+        var message = Message(type: row.type, payload: row.payload, waitAck: row.waitAck, timeout: configuration.outbox.ackTimeout)
         message.msgID = row.msgID
         do {
             let response = try await client.send(message)
             if response.status == .timeout {
-                try await outbox.markRetry(id: row.id, error: response.error)
+                // The server may be overloaded: back off before the next try.
+                try await outbox.markRetry(id: row.id, error: response.error, notBefore: retryTime(attempts: row.attempts))
             } else {
                 try await outbox.markDelivered(id: row.id, response: response)
-                try await outbox.setState(.lastDeliveryAt, String(Outbox.unixMillisNow()))
+                record([.lastDeliveryAt: Self.millis()])
             }
+        } catch let error as AgentError {
+            logger.error("cannot record a delivery", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
         } catch {
-            try? await outbox.markRetry(id: row.id, error: "\(error)")
+            // Not sent or not answered (connection lost): again after the reconnect.
+            do {
+                try await outbox.markRetry(id: row.id, error: "\(error)")
+            } catch {
+                logger.error("cannot put a message back in the outbox", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
+            }
         }
+    }
+
+    /// Exponential from `initial_backoff`, capped at `max_backoff`.
+    private func retryTime(attempts: Int) -> Int64 {
+        let reconnect = configuration.reconnect
+        var delay = reconnect.initialBackoff
+        for _ in 1..<max(1, min(attempts, 30)) where delay < reconnect.maxBackoff { delay = delay * 2 }
+        return Outbox.unixMillisNow() + Outbox.milliseconds(min(delay, reconnect.maxBackoff))
     }
 
     /// Waits for a signal, or `timeout` as a backstop (retry times of
@@ -156,27 +282,68 @@ public actor AgentService: Service {
     // MARK: - Server messages
 
     private func handle(_ message: IncomingMessage) async -> Response {
-        let now = ContinuousClock.now
-        recentResults = recentResults.filter { now - $0.value.1 < .seconds(600) }
-        if message.type == .command, let (response, _) = recentResults[message.msgID] {
+        guard accepting else {
+            return .failure("the agent \(configuration.clientID) is shutting down and did not run this; send it again once it is back")
+        }
+        guard message.type == .command else {
+            return await runHandler(message)
+        }
+        if let running = runningCommands[message.msgID] {
+            return await running.value
+        }
+        let run = Task { await self.runCommandOnce(message) }
+        runningCommands[message.msgID] = run
+        let response = await run.value
+        runningCommands[message.msgID] = nil
+        return response
+    }
+
+    /// Runs a server command unless its msg_id was seen within 10 minutes
+    /// (also before a restart): then answers as the first run did.
+    private func runCommandOnce(_ message: IncomingMessage) async -> Response {
+        let claim: CommandClaim
+        do {
+            claim = try await outbox.claimCommand(msgID: message.msgID)
+        } catch {
+            return .failure("the agent cannot record the command, so it did not run it: \(error.message)")
+        }
+        switch claim {
+        case .answered(let response):
+            logger.info("command repeated; answering with the stored result", metadata: ["msg_id": "\(message.msgID)"])
+            return response
+        case .interrupted(let startedAt):
+            let started = Date(timeIntervalSince1970: Double(startedAt) / 1_000)
+            return .failure("command \(message.msgID) was interrupted: the agent stopped while its handler ran (started \(started)); it was not run again, so its outcome is unknown")
+        case .run:
+            let response = await runHandler(message)
+            do {
+                try await outbox.finishCommand(msgID: message.msgID, response: response)
+            } catch {
+                logger.error("cannot store a command's result; a repeat would be answered as interrupted", metadata: ["msg_id": "\(message.msgID)", "error": "\(error.message)"])
+            }
             return response
         }
+    }
+
+    private func runHandler(_ message: IncomingMessage) async -> Response {
         let named = message.type == .command ? NamedCommand(message.payload) : nil
         guard let handler = configuration.handler(for: message.type, commandType: named?.name) else {
             return .failure(named.map { "no handler for command \($0.name)" } ?? "no handler for \(message.type)")
         }
-        let usesNamedHandler = named.flatMap { configuration.commands[$0.name] } != nil
-        let input = IncomingMessage(
-            msgID: message.msgID, senderID: message.senderID, type: message.type,
-            payload: usesNamedHandler ? named!.payload : message.payload, timestamp: message.timestamp)
-        let outcome = await runner.run(
-            handler, message: input, clientID: configuration.clientID, command: named?.name)
-        try? await outbox.recordHandlerRun(
-            HandlerRunRecord(
-                name: named?.name ?? message.type.rawValue, status: outcome.status, duration: outcome.duration,
-                finishedAt: Outbox.unixMillisNow(), error: outcome.error))
-        if message.type == .command {
-            recentResults[message.msgID] = (outcome.response, ContinuousClock.now)
+        var input = message
+        if let named, configuration.commands[named.name] != nil {
+            input = IncomingMessage(
+                msgID: message.msgID, senderID: message.senderID, type: message.type, payload: named.payload,
+                timestamp: message.timestamp)
+        }
+        let outcome = await runner.run(handler, message: input, clientID: configuration.clientID, command: named?.name)
+        do {
+            try await outbox.recordHandlerRun(
+                HandlerRunRecord(
+                    name: named?.name ?? message.type.rawValue, status: outcome.status, duration: outcome.duration,
+                    finishedAt: Outbox.unixMillisNow(), error: outcome.error))
+        } catch {
+            logger.warning("cannot record a handler run", metadata: ["error": "\(error.message)"])
         }
         return outcome.response
     }
