@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "QuicFlowProtocol", targets: ["QuicFlowProtocol"]),
         .library(name: "QuicFlow", targets: ["QuicFlow"]),
         .library(name: "QuicFlowAgent", targets: ["QuicFlowAgent"]),
+        .executable(name: "quicflow-agent", targets: ["quicflow-agent"]),
         .executable(name: "quicflow-bench", targets: ["quicflow-bench"]),
     ],
     dependencies: [
@@ -107,6 +108,19 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The device daemon and its CLI (run, check-config, send, status, outbox).
+        .executableTarget(
+            name: "quicflow-agent",
+            dependencies: [
+                "QuicFlowAgent",
+                "QuicFlow",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -13,6 +13,11 @@ extension AgentConfiguration {
     /// client's dispatcher gives up on it.
     static let handlerTimeoutGrace: Duration = .seconds(5)
 
+    /// The largest payload the agent accepts into its outbox: QuicFlow's
+    /// message size limit (1 MiB) less 1 KiB for the frame's other fields,
+    /// so that everything accepted can be sent.
+    public static let maxPayloadSize = (1 << 20) - 1_024
+
     /// The QuicFlow client configuration for this agent.
     ///
     /// Maps `client_id`, `[server]` `ca_file`, `insecure_skip_verify`,

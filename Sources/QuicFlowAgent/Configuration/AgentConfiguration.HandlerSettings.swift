@@ -25,7 +25,7 @@ extension AgentConfiguration {
         }
 
         /// Every configured handler, for sizing what runs them.
-        var all: [HandlerConfiguration] {
+        public var all: [HandlerConfiguration] {
             [command, query, event].compactMap { $0 }
         }
 

@@ -357,8 +357,9 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// Puts every `dead` row back to `pending` with its attempts reset, due
-    /// at once, in its original order.
+    /// Puts every `dead` row back to `pending` with its attempts and age
+    /// reset (so max_age does not kill it again at once), due at once, in
+    /// its original order.
     ///
     /// - Returns: How many rows were revived.
     @discardableResult
@@ -366,8 +367,9 @@ public final class Outbox: Sendable {
         let now = Self.unixMillisNow()
         let revived = try await write("retry dead messages") { db in
             try db.execute(sql: """
-                UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'dead'
-                """, arguments: [now])
+                UPDATE messages SET state = 'pending', attempts = 0, created_at = :now, next_attempt_at = :now
+                WHERE state = 'dead'
+                """, arguments: ["now": now])
             return db.changesCount
         }
         if revived > 0 {

@@ -248,6 +248,10 @@ public actor AgentService: Service {
             }
         } catch let error as AgentError {
             logger.error("cannot record a delivery", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
+        } catch let error as QuicFlowError where error.code == .messageTooLarge {
+            // Sending it again cannot help: keep it as dead, with why.
+            logger.error("message too large to send; marked dead", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
+            try? await outbox.markDead(id: row.id, error: error.message)
         } catch {
             // Not sent or not answered (connection lost): again after the reconnect.
             do {

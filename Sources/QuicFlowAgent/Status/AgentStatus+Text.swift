@@ -57,8 +57,8 @@ extension AgentStatus {
         return "\(formatter.string(from: date)) (\(relative))"
     }
 
-    /// `850ms`, `12s`, `5m 3s`, `2h 5m`, `3d 4h`.
-    static func span(_ seconds: Double) -> String {
+    /// A time span for people: `850ms`, `12s`, `5m 3s`, `2h 5m`, `3d 4h`.
+    public static func span(_ seconds: Double) -> String {
         if seconds < 1 { return "\(Int((seconds * 1_000).rounded()))ms" }
         let whole = Int(seconds)
         switch whole {

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import QuicFlow
+import QuicFlowAgent
+
+/// `quicflow-agent send`: puts one message in the outbox.
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Queue a message for the backbone; returns once it is committed to the outbox.",
+        discussion: """
+            Works whether the agent is running or not: the running agent picks the message up within \
+            100 ms, otherwise it goes out when the agent next connects. The payload is --payload, \
+            --payload-file, or standard input. Prints the message id.
+
+            With --wait, also waits for the server's ACK: the result goes to standard output, the \
+            status to standard error; exit 0 for SUCCESS, 1 for FAILURE, 2 for TIMEOUT or when \
+            --timeout passes first (the message stays queued). Exit 3 when the outbox is full \
+            (nothing is stored).
+            """
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: ArgumentHelp("event, query, command or response.", valueName: "type"))
+    var type: String
+
+    @Option(help: ArgumentHelp("The payload text.", valueName: "text"))
+    var payload: String?
+
+    @Option(help: ArgumentHelp("Read the payload from this file.", valueName: "file"))
+    var payloadFile: String?
+
+    @Flag(help: "Wait for the server's ACK and print it.")
+    var wait = false
+
+    @Option(help: ArgumentHelp("How long --wait waits.", valueName: "duration"))
+    var timeout: String = "60s"
+
+    @Flag(help: "Print the outcome as JSON.")
+    var json = false
+
+    func validate() throws {
+        if payload != nil && payloadFile != nil {
+            throw ValidationError("give --payload or --payload-file, not both")
+        }
+        if MessageType(rawValue: type) == nil || type == "ping" || type == "pong" {
+            throw ValidationError("--type \(type) is not a message type; use event, query, command or response")
+        }
+    }
+
+    func run() async throws {
+        try await CommandFailure.reporting {
+            let waitLimit: Duration
+            do throws(AgentError) {
+                waitLimit = try DurationParser.parse(timeout)
+            } catch {
+                throw CommandFailure(.failure, "--timeout: \(error.message)")
+            }
+            let configuration = try options.load()
+            let bytes = try readPayload()
+            guard bytes.count <= AgentConfiguration.maxPayloadSize else {
+                throw CommandFailure(.failure, "the payload is \(bytes.count) bytes; at most \(AgentConfiguration.maxPayloadSize) can be sent in one message. Nothing was queued")
+            }
+            let outbox = try Outbox(path: configuration.outboxPath, maxMessages: configuration.outbox.maxMessages)
+            // Subscribe before enqueueing so that no answer can slip by.
+            let changes = wait ? outbox.changes() : nil
+            let message = try await outbox.enqueue(type: MessageType(rawValue: type)!, payload: bytes)
+            guard let changes else {
+                if json {
+                    print(Self.json(["msg_id": message.msgID, "status": "queued"]))
+                } else {
+                    print(message.msgID)
+                }
+                return
+            }
+            try await waitForAnswer(message.msgID, in: outbox, changes: changes, limit: waitLimit)
+        }
+    }
+
+    private func readPayload() throws -> [UInt8] {
+        if let payload { return Array(payload.utf8) }
+        if let payloadFile {
+            guard let data = FileManager.default.contents(atPath: payloadFile) else {
+                throw CommandFailure(.failure, "cannot read --payload-file \(payloadFile): \(String(cString: strerror(errno))); nothing was queued")
+            }
+            return [UInt8](data)
+        }
+        return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+    }
+
+    private func waitForAnswer(
+        _ msgID: String, in outbox: Outbox, changes: AsyncStream<Void>, limit: Duration
+    ) async throws {
+        let outcome = await withTaskGroup(of: Result<OutboxLookup?, AgentError>.self) { group in
+            group.addTask {
+                do throws(AgentError) {
+                    if let settled = try await Self.settled(msgID, in: outbox) { return .success(settled) }
+                    for await _ in changes {
+                        if let settled = try await Self.settled(msgID, in: outbox) { return .success(settled) }
+                    }
+                    return .success(nil)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return .success(nil)
+            }
+            let first = await group.next() ?? .success(nil)
+            group.cancelAll()
+            return first
+        }
+        switch try outcome.get() {
+        case .answered(let entry)?:
+            try report(entry)
+        case .queued(let row)?:
+            throw CommandFailure(.failure, "\(msgID) was given up (dead): \(row.lastError ?? "no reason recorded"); `quicflow-agent outbox retry` queues it again")
+        case .unknown?:
+            throw CommandFailure(.failure, "\(msgID) is no longer in the outbox or its history (purged?)")
+        case nil:
+            throw CommandFailure(.timeout, "no answer for \(msgID) within \(timeout); it stays queued and the agent delivers it when it can (see `quicflow-agent status`)")
+        }
+    }
+
+    /// The message's fate once decided (answered, dead or gone); `nil`
+    /// while it is still on its way.
+    private static func settled(_ msgID: String, in outbox: Outbox) async throws(AgentError) -> OutboxLookup? {
+        let lookup = try await outbox.lookup(msgID: msgID)
+        if case .queued(let row) = lookup, row.state != .dead { return nil }
+        return lookup
+    }
+
+    private func report(_ entry: OutboxHistoryEntry) throws {
+        if json {
+            print(Self.json([
+                "msg_id": entry.msgID, "status": entry.status.rawValue,
+                "result": String(decoding: entry.result, as: UTF8.self),
+                "result_base64": Data(entry.result).base64EncodedString(), "error": entry.error,
+            ]))
+        } else {
+            FileHandle.standardOutput.write(Data(entry.result))
+            let error = entry.error.isEmpty ? "" : ": \(entry.error)"
+            FileHandle.standardError.write(Data("\(entry.msgID): \(entry.status.rawValue)\(error)\n".utf8))
+        }
+        switch entry.status {
+        case .success: return
+        case .failure: throw ExitCode(CommandFailure.Status.failure.rawValue)
+        case .timeout: throw ExitCode(CommandFailure.Status.timeout.rawValue)
+        }
+    }
+
+    static func json(_ object: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
