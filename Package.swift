@@ -89,6 +89,7 @@ let package = Package(
             name: "QuicFlowAgent",
             dependencies: [
                 "QuicFlow",
+                "QUICTransport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -1,4 +1,5 @@
 public import QuicFlow
+import QUICTransport
 
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,8 @@ extension AgentConfiguration {
     /// Maps `client_id`, `[server]` `ca_file`, `insecure_skip_verify`,
     /// `cert_file` and `key_file`, `[reconnect]` and `[heartbeat]`. Also:
     /// - `defaultMessageTimeout` is `outbox.ack_timeout`;
+    /// - the QUIC handshake timeout is `heartbeat.timeout`, so an attempt
+    ///   to reach a server that is down fails as fast as a missed PONG;
     /// - `dispatcherWorkers` is the sum of every handler's `concurrency`,
     ///   and `handlerTimeout` the longest handler `timeout` plus 5 seconds,
     ///   so the agent's per-handler limits are the ones that apply.
@@ -47,6 +50,12 @@ extension AgentConfiguration {
         let runners = handlers.all + commands.values
         let workers = runners.isEmpty ? nil : runners.reduce(0) { $0 + $1.concurrency }
         let longest = runners.map(\.timeout).max().map { $0 + Self.handlerTimeoutGrace }
+        // An unreachable server answers nothing over UDP: each connection
+        // attempt would wait QUIC's 10 s handshake timeout. The heartbeat
+        // timeout is how long this agent waits for the server's answer
+        // anyway, so it bounds the handshake too.
+        var transport = QUICSettings()
+        transport.handshakeTimeout = heartbeat.timeout
         do {
             return try ClientConfiguration(
                 clientID: clientID,
@@ -62,7 +71,8 @@ extension AgentConfiguration {
                 heartbeatTimeout: heartbeat.timeout,
                 defaultMessageTimeout: outbox.ackTimeout,
                 dispatcherWorkers: workers ?? 4,
-                handlerTimeout: longest ?? HandlerConfiguration.defaultTimeout)
+                handlerTimeout: longest ?? HandlerConfiguration.defaultTimeout,
+                transport: transport)
         } catch {
             throw AgentError(.invalidConfiguration, "the backbone client refused the configuration: \(error.message)")
         }
