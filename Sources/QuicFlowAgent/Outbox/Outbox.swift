@@ -89,10 +89,12 @@ public final class Outbox: Sendable {
         let dataVersion: Int64?
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
-            try OutboxSchema.migrator.migrate(queue)
+            try OutboxSchema.migrate(queue, path: path)
             dataVersion = try queue.unsafeRead { db in
                 try Int64.fetchOne(db, sql: "PRAGMA data_version")
             }
+        } catch let error as AgentError {
+            throw error
         } catch {
             throw AgentError(.storage, "cannot open the outbox at \(path): \(Self.describe(error)); check that the file is a QuicFlow outbox, writable by this user, and that the disk is not full")
         }
@@ -153,22 +155,22 @@ public final class Outbox: Sendable {
     /// - Parameters:
     ///   - type: What the message is for.
     ///   - payload: The bytes to send.
-    ///   - waitAck: Wait for the server's ACK before removing the row. `true`
-    ///     by default: only an ACK proves the server handled the message.
     /// - Throws: ``AgentError/Code/outboxFull`` when the outbox holds
     ///   `maxMessages` rows (nothing is stored or dropped), or
     ///   ``AgentError/Code/storage``.
     @discardableResult
-    public func enqueue(type: MessageType, payload: [UInt8], waitAck: Bool = true) async throws(AgentError) -> OutboxMessage {
-        let stored = try await enqueueBatch([Message(type: type, payload: payload, waitAck: waitAck)])
+    public func enqueue(type: MessageType, payload: [UInt8]) async throws(AgentError) -> OutboxMessage {
+        let stored = try await enqueueBatch([Message(type: type, payload: payload)])
         return stored[0]
     }
 
     /// Stores many messages in one transaction (one disk sync for all), in
     /// the given order; all or none are stored.
     ///
-    /// Each message's `timeout` is not stored: the delivery loop applies its
-    /// configured ACK timeout.
+    /// Only each message's type and payload are stored. Every row is sent
+    /// with an ACK requested whatever its `waitAck` says, because a row may
+    /// leave the outbox only once the server has acknowledged it; the
+    /// delivery loop applies its configured ACK timeout.
     ///
     /// - Throws: ``AgentError/Code/outboxFull`` when the batch does not fit
     ///   under `maxMessages` (nothing is stored), or ``AgentError/Code/storage``.
@@ -198,7 +200,7 @@ public final class Outbox: Sendable {
             ids.reserveCapacity(drafts.count)
             for draft in drafts {
                 try insert.execute(arguments: [
-                    draft.msgID, draft.message.type.rawValue, draft.payload, draft.message.waitAck, now, now,
+                    draft.msgID, draft.message.type.rawValue, draft.payload, true, now, now,
                 ])
                 ids.append(db.lastInsertedRowID)
             }
@@ -208,7 +210,7 @@ public final class Outbox: Sendable {
         return zip(ids, drafts).map { id, draft in
             OutboxMessage(
                 id: id, msgID: draft.msgID, type: draft.message.type, payload: draft.message.payload,
-                waitAck: draft.message.waitAck, state: .pending, attempts: 0, createdAt: now,
+                state: .pending, attempts: 0, createdAt: now,
                 lastAttemptAt: nil, lastError: nil, nextAttemptAt: now
             )
         }
@@ -592,7 +594,7 @@ public final class Outbox: Sendable {
         let payload: Data = row["payload"]
         return OutboxMessage(
             id: row["id"], msgID: row["msg_id"], type: type, payload: [UInt8](payload),
-            waitAck: row["wait_ack"], state: state, attempts: row["attempts"],
+            state: state, attempts: row["attempts"],
             createdAt: row["created_at"], lastAttemptAt: row["last_attempt_at"],
             lastError: row["last_error"], nextAttemptAt: row["next_attempt_at"]
         )

@@ -25,8 +25,6 @@ public struct OutboxMessage: Sendable, Hashable, Identifiable {
     public let type: MessageType
     /// The bytes to send.
     public let payload: [UInt8]
-    /// Whether delivery waits for the server's ACK.
-    public let waitAck: Bool
     /// Where the message is in its delivery.
     public let state: State
     /// How many times it has been claimed for sending.
@@ -46,7 +44,6 @@ public struct OutboxMessage: Sendable, Hashable, Identifiable {
         msgID: String,
         type: MessageType,
         payload: [UInt8],
-        waitAck: Bool,
         state: State,
         attempts: Int,
         createdAt: Int64,
@@ -58,7 +55,6 @@ public struct OutboxMessage: Sendable, Hashable, Identifiable {
         self.msgID = msgID
         self.type = type
         self.payload = payload
-        self.waitAck = waitAck
         self.state = state
         self.attempts = attempts
         self.createdAt = createdAt

@@ -1,14 +1,19 @@
 import GRDB
 
-/// The outbox's tables, as numbered migrations: a file written by an older
-/// agent is upgraded in place, and a newer file is refused by GRDB.
+/// The outbox's tables, as numbered migrations recorded in `PRAGMA
+/// user_version`: a file written by an older agent is upgraded in place,
+/// and a file from a newer agent is refused.
+///
+/// Several processes may open a new file at the same moment (the agent and
+/// `quicflow-agent send`), so the version check and the upgrade happen in
+/// one IMMEDIATE transaction: the second process waits for the first and
+/// then finds nothing left to do. (GRDB's DatabaseMigrator checks outside
+/// its transaction, which lets two processes run the same migration.)
 enum OutboxSchema {
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            // AUTOINCREMENT so that ids are never reused: the id is the
-            // delivery order, even after the newest rows were deleted.
-            try db.execute(sql: """
+    /// Migration `n` (from 0) brings a file from version `n` to `n + 1`.
+    static let migrations: [String] = [
+        // v1
+            """
                 CREATE TABLE messages (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     msg_id TEXT NOT NULL UNIQUE,
@@ -65,14 +70,12 @@ enum OutboxSchema {
                     finished_at INTEGER NOT NULL,
                     error TEXT NOT NULL DEFAULT ''
                 );
-                """)
-        }
-        migrator.registerMigration("v2") { db in
-            // The server's answer to each delivered message, for
-            // `quicflow-agent send --wait`; and the outcome of each server
-            // command by msg_id, so a repeated command is answered from here
-            // rather than run again, also after a restart or a kill -9.
-            try db.execute(sql: """
+            """,
+        // v2: the server's answer to each delivered message, for
+        // `quicflow-agent send --wait`; and the outcome of each server
+        // command by msg_id, so a repeated command is answered from here
+        // rather than run again, also after a restart or a kill -9.
+            """
                 ALTER TABLE history ADD COLUMN result BLOB;
                 CREATE INDEX history_by_msg_id ON history(msg_id);
 
@@ -86,8 +89,34 @@ enum OutboxSchema {
                     finished_at INTEGER
                 ) WITHOUT ROWID;
                 CREATE INDEX command_results_by_start ON command_results(started_at);
-                """)
+            """,
+    ]
+
+    /// Brings the file at `queue` up to the newest version.
+    /// - Throws: ``AgentError`` (`storage`) when the file comes from a
+    ///   newer agent; SQLite's errors otherwise.
+    static func migrate(_ queue: DatabaseQueue, path: String) throws {
+        // The common case, an up-to-date file, is a read: a write here
+        // would wake every other process watching the file for changes.
+        let current = try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+        if current == migrations.count { return }
+        try queue.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                var version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                if version == 0, try db.tableExists("grdb_migrations") {
+                    // Files from the first development builds recorded GRDB's migrator.
+                    version = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") ?? 0
+                }
+                if version > migrations.count {
+                    throw AgentError(.storage, "the outbox \(path) has schema version \(version), newer than this agent understands (\(migrations.count)); upgrade quicflow-agent")
+                }
+                guard version < migrations.count else { return .commit }
+                for sql in migrations[version...] {
+                    try db.execute(sql: sql)
+                }
+                try db.execute(sql: "PRAGMA user_version = \(migrations.count)")
+                return .commit
+            }
         }
-        return migrator
     }
 }

@@ -235,7 +235,8 @@ public actor AgentService: Service {
     }
 
     private func deliver(_ row: OutboxMessage) async {
-        var message = Message(type: row.type, payload: row.payload, waitAck: row.waitAck, timeout: configuration.outbox.ackTimeout)
+        // Always with an ACK: only an ACK lets a row leave the outbox.
+        var message = Message(type: row.type, payload: row.payload, waitAck: true, timeout: configuration.outbox.ackTimeout)
         message.msgID = row.msgID
         do {
             let response = try await client.send(message)

@@ -3,68 +3,70 @@ import QUICTestSupport
 import QuicFlowAgent
 import Testing
 
-@Suite("quicflow-agent: configuration")
-struct AgentCLIConfigTests {
-    @Test("check-config accepts a valid file and names every problem of a broken one; run refuses it the same way")
-    func checkConfig() async throws {
-        let fixture = try AgentCLIFixture()
-        defer { fixture.remove() }
-        try fixture.writeConfig(port: 8474)
-        let valid = try await fixture.cli(["check-config"])
-        #expect(valid.status == 0, "\(valid.stderr)")
-        #expect(valid.output.contains("ok"))
-        #expect(valid.output.contains("cli-agent"))
+extension AgentExecutableTests {
+    @Suite("quicflow-agent: configuration")
+    struct AgentCLIConfigTests {
+        @Test("check-config accepts a valid file and names every problem of a broken one; run refuses it the same way")
+        func checkConfig() async throws {
+            let fixture = try AgentCLIFixture()
+            defer { fixture.remove() }
+            try fixture.writeConfig(port: 8474)
+            let valid = try await fixture.cli(["check-config"])
+            #expect(valid.status == 0, "\(valid.stderr)")
+            #expect(valid.output.contains("ok"))
+            #expect(valid.output.contains("cli-agent"))
 
-        let broken = fixture.path("broken.conf")
-        try """
-            [agent]
-            client_id = 5
-            [server]
-            address = "backbone:port"
-            [outbox]
-            max_age = "7x"
-            [handlers.command]
-            exec = "relative/path"
-            """.write(toFile: broken, atomically: true, encoding: .utf8)
-        let check = try await AgentExecutable.run(["check-config", "--config", broken])
-        #expect(check.status == 78)
-        for key in ["agent.client_id", "server.address", "outbox.max_age", "handlers.command.exec"] {
-            #expect(check.stderr.contains(key), "\(key) not named in: \(check.stderr)")
+            let broken = fixture.path("broken.conf")
+            try """
+                [agent]
+                client_id = 5
+                [server]
+                address = "backbone:port"
+                [outbox]
+                max_age = "7x"
+                [handlers.command]
+                exec = "relative/path"
+                """.write(toFile: broken, atomically: true, encoding: .utf8)
+            let check = try await AgentExecutable.run(["check-config", "--config", broken])
+            #expect(check.status == 78)
+            for key in ["agent.client_id", "server.address", "outbox.max_age", "handlers.command.exec"] {
+                #expect(check.stderr.contains(key), "\(key) not named in: \(check.stderr)")
+            }
+            let run = try await AgentExecutable.run(["run", "--config", broken])
+            #expect(run.status == 78)
+            #expect(run.stderr == check.stderr)
+
+            // A syntax error names its line.
+            try "[agent]\nclient_id = \"x\"\n[server\n".write(toFile: broken, atomically: true, encoding: .utf8)
+            let syntax = try await AgentExecutable.run(["check-config", "--config", broken])
+            #expect(syntax.status == 78)
+            #expect(syntax.stderr.contains("line 3"))
+
+            // A certificate file that cannot be read is named by its key.
+            try fixture.writeConfig(port: 8474, extra: "")
+            var text = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+            text = text.replacingOccurrences(of: fixture.files.caFile, with: fixture.path("missing-ca.pem"))
+            try text.write(toFile: broken, atomically: true, encoding: .utf8)
+            let missingCA = try await AgentExecutable.run(["check-config", "--config", broken])
+            #expect(missingCA.status == 78)
+            #expect(missingCA.stderr.contains("server.ca_file"))
+            #expect(missingCA.stderr.contains("missing-ca.pem"))
         }
-        let run = try await AgentExecutable.run(["run", "--config", broken])
-        #expect(run.status == 78)
-        #expect(run.stderr == check.stderr)
 
-        // A syntax error names its line.
-        try "[agent]\nclient_id = \"x\"\n[server\n".write(toFile: broken, atomically: true, encoding: .utf8)
-        let syntax = try await AgentExecutable.run(["check-config", "--config", broken])
-        #expect(syntax.status == 78)
-        #expect(syntax.stderr.contains("line 3"))
+        @Test("the file comes from --config, else QUICFLOW_AGENT_CONFIG; a missing file is named")
+        func configLocation() async throws {
+            let fixture = try AgentCLIFixture()
+            defer { fixture.remove() }
+            try fixture.writeConfig(port: 8474)
+            let fromEnvironment = try await AgentExecutable.run(
+                ["check-config"], environment: ["QUICFLOW_AGENT_CONFIG": fixture.configPath])
+            #expect(fromEnvironment.status == 0, "\(fromEnvironment.stderr)")
+            #expect(fromEnvironment.output.contains(fixture.configPath))
 
-        // A certificate file that cannot be read is named by its key.
-        try fixture.writeConfig(port: 8474, extra: "")
-        var text = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
-        text = text.replacingOccurrences(of: fixture.files.caFile, with: fixture.path("missing-ca.pem"))
-        try text.write(toFile: broken, atomically: true, encoding: .utf8)
-        let missingCA = try await AgentExecutable.run(["check-config", "--config", broken])
-        #expect(missingCA.status == 78)
-        #expect(missingCA.stderr.contains("server.ca_file"))
-        #expect(missingCA.stderr.contains("missing-ca.pem"))
-    }
-
-    @Test("the file comes from --config, else QUICFLOW_AGENT_CONFIG; a missing file is named")
-    func configLocation() async throws {
-        let fixture = try AgentCLIFixture()
-        defer { fixture.remove() }
-        try fixture.writeConfig(port: 8474)
-        let fromEnvironment = try await AgentExecutable.run(
-            ["check-config"], environment: ["QUICFLOW_AGENT_CONFIG": fixture.configPath])
-        #expect(fromEnvironment.status == 0, "\(fromEnvironment.stderr)")
-        #expect(fromEnvironment.output.contains(fixture.configPath))
-
-        let missing = fixture.path("nowhere.conf")
-        let absent = try await AgentExecutable.run(["check-config", "--config", missing])
-        #expect(absent.status == 78)
-        #expect(absent.stderr.contains(missing))
+            let missing = fixture.path("nowhere.conf")
+            let absent = try await AgentExecutable.run(["check-config", "--config", missing])
+            #expect(absent.status == 78)
+            #expect(absent.stderr.contains(missing))
+        }
     }
 }

@@ -51,7 +51,7 @@ final class AgentCLIFixture: Sendable {
             max_backoff = "400ms"
             [heartbeat]
             interval = "1s"
-            timeout = "1s"
+            timeout = "3s"
             \(extra)
             """
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)

@@ -46,20 +46,20 @@ struct OutboxDeliveryTests {
         #expect(try await outbox.nextBatch(limit: 1, now: now + 60_000).map(\.id) == [message.id])
     }
 
-    @Test("payload, type and waitAck round-trip; batches keep their order")
+    @Test("payload and type round-trip; batches keep their order")
     func roundTrip() async throws {
         let directory = try TemporaryDirectory()
         let outbox = try Outbox(path: directory.file("outbox.db"))
         let payload: [UInt8] = [0, 255, 10, 13, 0, 42]
-        try await outbox.enqueue(type: .command, payload: payload, waitAck: false)
-        let batch = try await outbox.enqueueBatch((0..<100).map { Message(type: .query, text: "b\($0)", waitAck: true) })
+        try await outbox.enqueue(type: .command, payload: payload)
+        let batch = try await outbox.enqueueBatch((0..<100).map { Message(type: .query, text: "b\($0)") })
         #expect(batch.map(\.text) == (0..<100).map { "b\($0)" })
 
         let listed = try await outbox.list(limit: 1_000)
         #expect(listed.count == 101)
-        #expect(listed[0].payload == payload && listed[0].type == .command && !listed[0].waitAck)
+        #expect(listed[0].payload == payload && listed[0].type == .command)
         #expect(listed.dropFirst().map(\.text) == (0..<100).map { "b\($0)" })
-        #expect(listed.dropFirst().allSatisfy { $0.type == .query && $0.waitAck })
+        #expect(listed.dropFirst().allSatisfy { $0.type == .query })
         #expect(listed.dropFirst().map(\.id) == batch.map(\.id))
     }
 

@@ -21,6 +21,25 @@ struct OutboxFileTests {
         }
     }
 
+    @Test("a file from a newer agent is refused, naming its schema version; reopening a current file changes nothing")
+    func schemaVersions() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("outbox.db")
+        let first = try Outbox(path: path)
+        try await first.enqueue(type: .event, payload: [7])
+        try first.close()
+        let again = try Outbox(path: path)
+        #expect(try await again.list().map(\.payload) == [[7]])
+        try again.close()
+
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in try db.execute(sql: "PRAGMA user_version = 99") }
+        try queue.close()
+        let error = #expect(throws: AgentError.self) { try Outbox(path: path) }
+        #expect(error?.message.contains("schema version 99") == true)
+        #expect(error?.message.contains("upgrade quicflow-agent") == true)
+    }
+
     @Test("an existing file with loose permissions is tightened to 0600")
     func tightensExistingFile() throws {
         let directory = try TemporaryDirectory()
