@@ -63,10 +63,8 @@ struct SendCommand: AsyncParsableCommand {
                 throw CommandFailure(.failure, "the payload is \(bytes.count) bytes; at most \(AgentConfiguration.maxPayloadSize) can be sent in one message. Nothing was queued")
             }
             let outbox = try Outbox(path: configuration.outboxPath, maxMessages: configuration.outbox.maxMessages)
-            // Subscribe before enqueueing so that no answer can slip by.
-            let changes = wait ? outbox.changes() : nil
             let message = try await outbox.enqueue(type: MessageType(rawValue: type)!, payload: bytes)
-            guard let changes else {
+            guard wait else {
                 if json {
                     print(Self.json(["msg_id": message.msgID, "status": "queued"]))
                 } else {
@@ -74,7 +72,7 @@ struct SendCommand: AsyncParsableCommand {
                 }
                 return
             }
-            try await waitForAnswer(message.msgID, in: outbox, changes: changes, limit: waitLimit)
+            try await waitForAnswer(message.msgID, in: outbox, limit: waitLimit)
         }
     }
 
@@ -89,30 +87,8 @@ struct SendCommand: AsyncParsableCommand {
         return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
     }
 
-    private func waitForAnswer(
-        _ msgID: String, in outbox: Outbox, changes: AsyncStream<Void>, limit: Duration
-    ) async throws {
-        let outcome = await withTaskGroup(of: Result<OutboxLookup?, AgentError>.self) { group in
-            group.addTask {
-                do throws(AgentError) {
-                    if let settled = try await Self.settled(msgID, in: outbox) { return .success(settled) }
-                    for await _ in changes {
-                        if let settled = try await Self.settled(msgID, in: outbox) { return .success(settled) }
-                    }
-                    return .success(nil)
-                } catch {
-                    return .failure(error)
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return .success(nil)
-            }
-            let first = await group.next() ?? .success(nil)
-            group.cancelAll()
-            return first
-        }
-        switch try outcome.get() {
+    private func waitForAnswer(_ msgID: String, in outbox: Outbox, limit: Duration) async throws {
+        switch try await outbox.settlement(of: msgID, timeout: limit) {
         case .answered(let entry)?:
             try report(entry)
         case .queued(let row)?:
@@ -122,14 +98,6 @@ struct SendCommand: AsyncParsableCommand {
         case nil:
             throw CommandFailure(.timeout, "no answer for \(msgID) within \(timeout); it stays queued and the agent delivers it when it can (see `quicflow-agent status`)")
         }
-    }
-
-    /// The message's fate once decided (answered, dead or gone); `nil`
-    /// while it is still on its way.
-    private static func settled(_ msgID: String, in outbox: Outbox) async throws(AgentError) -> OutboxLookup? {
-        let lookup = try await outbox.lookup(msgID: msgID)
-        if case .queued(let row) = lookup, row.state != .dead { return nil }
-        return lookup
     }
 
     private func report(_ entry: OutboxHistoryEntry) throws {

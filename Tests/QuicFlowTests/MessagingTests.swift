@@ -264,8 +264,8 @@ struct LostAckTests {
         let (lost, report) = AsyncStream.makeStream(of: String.self)
         let client = try await fixture.connectClient(try fixture.clientConfiguration("late"), port: port) { client in
             await client.register(for: .command) { _ in
-                // Well past the server's 100 ms, even on a loaded machine.
-                try await Task.sleep(for: .seconds(2))
+                // Well past the server's timeout, even on a loaded machine.
+                try await Task.sleep(for: .seconds(4))
                 return .success(text: "finally done")
             }
             var hooks = ClientEventHooks()
@@ -273,7 +273,8 @@ struct LostAckTests {
             await client.setHooks(hooks)
         }
         // The server stops waiting (and stops reading the stream) first.
-        let response = try await server.send(Message(type: .command, text: "slow job", waitAck: true, timeout: .milliseconds(100)), to: "late")
+        // Long enough for the command to reach the client on a loaded machine.
+        let response = try await server.send(Message(type: .command, text: "slow job", waitAck: true, timeout: .seconds(2)), to: "late")
         #expect(response.status == .timeout)
         #expect(await collect(1, from: lost, within: .seconds(20)) == ["slow job -> finally done"])
         await client.disconnect()

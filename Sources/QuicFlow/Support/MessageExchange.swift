@@ -55,7 +55,11 @@ struct MessageExchange: Sendable {
         let reply = await Race.withTimeout(timeout) { () -> Result<FramePayload, QuicFlowError> in
             do throws(QuicFlowError) {
                 let stream = try await self.open(on: connection)
-                streamBox.set(stream)
+                guard streamBox.set(stream) else {
+                    // The timeout fired while the stream was being opened.
+                    await stream.reset(errorCode: CloseCode.normal)
+                    return .failure(QuicFlowError(.connectionLost, "timed out before the message was sent"))
+                }
                 try await io.write(.data(data), to: stream)
                 return .success(try await io.read(stream))
             } catch {
@@ -64,7 +68,7 @@ struct MessageExchange: Sendable {
         }
         guard let reply else {
             // Nobody waits for this ACK any more: release the stream at once.
-            if let stream = streamBox.get() {
+            if let stream = streamBox.abandon() {
                 await stream.stopSending(errorCode: CloseCode.normal)
                 await stream.reset(errorCode: CloseCode.normal)
             }

@@ -509,6 +509,13 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// When `key` was last written (Unix ms), or `nil` if it is not set.
+    public func stateUpdatedAt(_ key: AgentStateKey) async throws(AgentError) -> Int64? {
+        try await read("read the agent state") { db in
+            try Int64.fetchOne(db, sql: "SELECT updated_at FROM agent_state WHERE key = ?", arguments: [key.rawValue])
+        }
+    }
+
     /// Records a finished handler run; only the newest ``handlerRunLimit`` are kept.
     public func recordHandlerRun(_ run: HandlerRunRecord) async throws(AgentError) {
         let limit = Self.handlerRunLimit

@@ -61,9 +61,10 @@ public final class AgentInstanceLock: Sendable {
         if let fd { close(fd) }
     }
 
-    /// The pid of the agent holding the lock of `directory`, or `nil` when
-    /// no agent runs there. A holder whose pid cannot be read is reported as 0.
-    public static func holder(dataDirectory directory: String) -> Int32? {
+    /// The agent holding the lock of `directory`: its pid (0 if it cannot
+    /// be read) and when it took the lock (Unix ms); `nil` when no agent
+    /// runs there.
+    public static func holder(dataDirectory directory: String) -> (pid: Int32, since: Int64)? {
         let fd = open(path(inDataDirectory: directory), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -71,7 +72,11 @@ public final class AgentInstanceLock: Sendable {
             _ = flock(fd, LOCK_UN)
             return nil
         }
-        return readPID(fd) ?? 0
+        // The holder wrote its pid when it took the lock: the file's mtime.
+        var info = stat()
+        let since = fstat(fd, &info) == 0
+            ? Int64(info.st_mtim.tv_sec) * 1_000 + Int64(info.st_mtim.tv_nsec) / 1_000_000 : 0
+        return (readPID(fd) ?? 0, since)
     }
 
     private static func readPID(_ fd: Int32) -> Int32? {

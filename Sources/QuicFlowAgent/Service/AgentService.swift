@@ -77,8 +77,10 @@ public actor AgentService: Service {
                 }
             }
         }
+        // Written before anything else, so status never shows what a
+        // previous (killed) agent last wrote as this one's state.
         let server = configuration.server
-        record([
+        try await outbox.setStates([
             .serverAddress: "\(server.host):\(server.port)", .connectionState: "connecting", .connectedSince: nil,
             .nextRetryAt: nil, .reconnectAttempts: "0",
         ])

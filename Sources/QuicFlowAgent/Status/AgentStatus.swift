@@ -12,8 +12,9 @@ public struct AgentStatus: Sendable, Hashable, Codable {
     /// That agent's process id.
     public var agentPID: Int32?
     /// `connected`, `connecting` or `stopped` (always `stopped` when no
-    /// agent runs, whatever a killed agent last wrote); `never started`
-    /// when no agent ever used this data directory.
+    /// agent runs, whatever a killed agent last wrote); `starting` while a
+    /// new agent has not reported yet; `never started` when no agent ever
+    /// used this data directory.
     public var connectionState: String
     /// The id the agent registers with.
     public var clientID: String
@@ -99,19 +100,26 @@ public struct AgentStatus: Sendable, Hashable, Codable {
         let runs = try await outbox.recentHandlerRuns(limit: handlerRuns)
         let holder = AgentInstanceLock.holder(dataDirectory: configuration.dataDirectory)
         let running = holder != nil
-        let recorded = state[.connectionState]
+        var recorded = state[.connectionState]
+        var stale = false
+        if let holder, let written = try await outbox.stateUpdatedAt(.connectionState), written < holder.since {
+            // Written by an earlier agent (killed, say): the one running now
+            // has not reported yet.
+            recorded = "starting"
+            stale = true
+        }
         func time(_ key: AgentStateKey) -> Date? {
             state[key].flatMap(Int64.init).map { Date(timeIntervalSince1970: Double($0) / 1_000) }
         }
         return AgentStatus(
             agentRunning: running,
-            agentPID: holder.flatMap { $0 > 0 ? $0 : nil },
+            agentPID: holder.flatMap { $0.pid > 0 ? $0.pid : nil },
             connectionState: running ? (recorded ?? "connecting") : (recorded == nil ? "never started" : "stopped"),
             clientID: configuration.clientID,
             serverAddress: "\(configuration.server.host):\(configuration.server.port)",
-            connectedSince: running ? time(.connectedSince) : nil,
+            connectedSince: running && !stale ? time(.connectedSince) : nil,
             lastError: state[.lastError],
-            nextRetryAt: running ? time(.nextRetryAt) : nil,
+            nextRetryAt: running && !stale ? time(.nextRetryAt) : nil,
             reconnectAttempts: state[.reconnectAttempts].flatMap(Int.init) ?? 0,
             outboxPath: outbox.path,
             pending: counts.pending,

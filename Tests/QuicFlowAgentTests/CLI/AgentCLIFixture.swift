@@ -88,7 +88,13 @@ final class AgentCLIFixture: Sendable {
         try Outbox(path: dataDirectory + "/outbox.sqlite")
     }
 
+    /// Deletes the directory, unless QUICFLOW_KEEP_TEST_DIRS is set (to
+    /// read the agents' logs after a failure).
     func remove() {
+        if ProcessInfo.processInfo.environment["QUICFLOW_KEEP_TEST_DIRS"] != nil {
+            print("kept \(directory)")
+            return
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
