@@ -52,18 +52,7 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 
 # Libraries the agent links (and, to build it, their headers).
-packages=(libngtcp2-crypto-gnutls-dev libngtcp2-dev libgnutls28-dev libsqlite3-dev)
-missing=()
-for pkg in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$pkg")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-agent.sh: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash scripts/ensure-packages.sh libngtcp2-crypto-gnutls-dev libngtcp2-dev libgnutls28-dev libsqlite3-dev
 
 if [ -z "$binary" ]; then
   echo "install-agent.sh: building quicflow-agent (release)"

@@ -71,8 +71,10 @@ public final class QUICEndpoint: Sendable {
                 .channelOption(.socketOption(.so_sndbuf), value: 4 * 1024 * 1024)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: EndpointCore.receiveBufferSize))
                 .channelOption(.maxMessagesPerRead, value: 32)
-                .bind(host: host, port: port)
+                .withBoundSocket(try CloseOnExecSocket.bound(host: host, port: port))
                 .get()
+        } catch let error as QUICError {
+            throw error
         } catch {
             throw QUICError(.bindFailed, "cannot bind UDP \(host):\(port): \(error)")
         }

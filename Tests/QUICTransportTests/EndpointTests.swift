@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import QUICTestSupport
@@ -61,6 +62,37 @@ struct EndpointTests {
         #expect(try await server.endpoint.statistics().retriesSent >= 1)
         await client.close()
         await server.close()
+    }
+
+    @Test("child processes do not inherit the UDP socket, so a port is free again as soon as its endpoint closes")
+    func socketNotInherited() async throws {
+        let pki = try TestPKI()
+        let endpoint = try await QUICEndpoint.server(host: "127.0.0.1", port: 0, configuration: pki.serverConfiguration())
+        let port = try #require(endpoint.localAddress.port)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        child.arguments = ["30"]
+        try child.run()
+        defer { child.terminate() }
+        let descriptors = "/proc/\(child.processIdentifier)/fd"
+        let inherited = try FileManager.default.contentsOfDirectory(atPath: descriptors).compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: descriptors + "/" + $0)
+        }
+        // The endpoint's socket, found by its port in the kernel's UDP table.
+        let hexPort = ":" + String(format: "%04X", port)
+        // Read to EOF: a /proc file reports size 0, and a one-shot read stops after a page.
+        let table = String(decoding: FileHandle(forReadingAtPath: "/proc/net/udp")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        let socketInodes = table.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            guard fields.count > 9, fields[1].hasSuffix(hexPort) else { return nil }
+            return "socket:[\(fields[9])]"
+        }
+        #expect(!socketInodes.isEmpty, "port \(port) is in /proc/net/udp")
+        #expect(Set(inherited).isDisjoint(with: socketInodes), "\(inherited) vs \(socketInodes)")
+        await endpoint.close()
+        // The child still runs; the port must be free all the same.
+        let again = try await QUICEndpoint.server(host: "127.0.0.1", port: port, configuration: pki.serverConfiguration())
+        await again.close()
     }
 
     @Test("a restarted server resets its predecessor's connections statelessly")
