@@ -16,7 +16,9 @@ let package = Package(
         .library(name: "QuicFlowProtocol", targets: ["QuicFlowProtocol"]),
         .library(name: "QuicFlow", targets: ["QuicFlow"]),
         .library(name: "QuicFlowAgent", targets: ["QuicFlowAgent"]),
+        .library(name: "QuicFlowServerApp", targets: ["QuicFlowServerApp"]),
         .executable(name: "quicflow-agent", targets: ["quicflow-agent"]),
+        .executable(name: "quicflow-server", targets: ["quicflow-server"]),
         .executable(name: "quicflow-bench", targets: ["quicflow-bench"]),
     ],
     dependencies: [
@@ -33,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // ngtcp2 0.12.1 + GnuTLS from Debian; the module map links all three
@@ -99,6 +102,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The server daemon as a library: the backbone plus its admin HTTP API.
+        .target(
+            name: "QuicFlowServerApp",
+            dependencies: [
+                "QuicFlow",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Test and benchmark helpers: throwaway certificate authorities and a
         // fault-injecting UDP proxy. Never shipped as a product.
         .target(
@@ -117,6 +132,19 @@ let package = Package(
             name: "quicflow-agent",
             dependencies: [
                 "QuicFlowAgent",
+                "QuicFlow",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The backbone daemon (serve).
+        .executableTarget(
+            name: "quicflow-server",
+            dependencies: [
+                "QuicFlowServerApp",
                 "QuicFlow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -166,6 +194,18 @@ let package = Package(
                 "QuicFlowProtocol",
                 "QUICTransport",
                 "QUICTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuicFlowServerAppTests",
+            dependencies: [
+                "QuicFlowServerApp",
+                "QuicFlow",
+                "QUICTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

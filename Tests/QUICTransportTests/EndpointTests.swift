@@ -67,7 +67,8 @@ struct EndpointTests {
     @Test("child processes do not inherit the UDP socket, so a port is free again as soon as its endpoint closes")
     func socketNotInherited() async throws {
         let pki = try TestPKI()
-        let endpoint = try await QUICEndpoint.server(host: "127.0.0.1", port: 0, configuration: pki.serverConfiguration())
+        let endpoint = try await QUICEndpoint.server(
+            host: "127.0.0.1", port: TestPorts.restartable(), configuration: pki.serverConfiguration())
         let port = try #require(endpoint.localAddress.port)
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/bin/sleep")
@@ -100,7 +101,7 @@ struct EndpointTests {
         let pki = try TestPKI()
         var configuration = pki.serverConfiguration()
         configuration.statelessSecret = [UInt8](repeating: 0x5A, count: 32)
-        let first = try await EchoServer(configuration: configuration)
+        let first = try await EchoServer(port: TestPorts.restartable(), configuration: configuration)
         let port = first.port
         let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
         let connection = try await client.connect(host: "127.0.0.1", port: port, serverName: "localhost")

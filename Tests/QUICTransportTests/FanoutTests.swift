@@ -8,13 +8,19 @@ struct FanoutTests {
     @Test("200 client endpoints get distinct ports and each receives a server-initiated stream")
     func serverInitiatedFanout() async throws {
         let pki = try TestPKI()
-        let server = try await QUICEndpoint.server(host: "127.0.0.1", port: 0, configuration: pki.serverConfiguration())
+        // Dialling 200 endpoints one by one can take a while on a loaded
+        // machine: the first connections must not idle out meanwhile.
+        var serverConfiguration = pki.serverConfiguration()
+        serverConfiguration.settings.idleTimeout = .seconds(300)
+        var clientConfiguration = pki.clientConfiguration()
+        clientConfiguration.settings.idleTimeout = .seconds(300)
+        let server = try await QUICEndpoint.server(host: "127.0.0.1", port: 0, configuration: serverConfiguration)
         let received = Flags(200)
         var clients: [QUICEndpoint] = []
         var serverSides: [QUICConnection] = []
         var accepted = server.incomingConnections.makeAsyncIterator()
         for i in 0..<200 {
-            let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
+            let client = try await QUICEndpoint.client(configuration: clientConfiguration)
             let connection = try await client.connect(host: "127.0.0.1", port: server.localAddress.port!, serverName: "localhost")
             clients.append(client)
             serverSides.append(try #require(await accepted.next()))

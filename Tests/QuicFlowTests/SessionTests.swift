@@ -130,7 +130,7 @@ struct SessionTests {
     @Test("the client reconnects with exponential backoff after the server restarts")
     func reconnectAfterRestart() async throws {
         let fixture = try Fixture()
-        let (first, port) = try await fixture.startServer(try fixture.serverConfiguration())
+        let (first, port) = try await fixture.startServer(try fixture.serverConfiguration(port: TestPorts.restartable()))
         let attempts = Mutex<[(Int, ContinuousClock.Instant)]>([])
         let (events, event) = AsyncStream.makeStream(of: String.self)
         let client = try await fixture.connectClient(

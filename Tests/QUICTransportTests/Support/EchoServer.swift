@@ -10,8 +10,8 @@ final class EchoServer: Sendable {
 
     var port: Int { endpoint.localAddress.port! }
 
-    init(host: String = "127.0.0.1", configuration: QUICEndpointConfiguration, keepAccepted: Bool = true) async throws {
-        let endpoint = try await QUICEndpoint.server(host: host, port: 0, configuration: configuration)
+    init(host: String = "127.0.0.1", port: Int = 0, configuration: QUICEndpointConfiguration, keepAccepted: Bool = true) async throws {
+        let endpoint = try await QUICEndpoint.server(host: host, port: port, configuration: configuration)
         let (accepted, continuation) = AsyncStream.makeStream(of: QUICConnection.self)
         self.endpoint = endpoint
         self.accepted = accepted

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import QUICTestSupport
 import QuicFlow
 import QuicFlowAgent
 import Synchronization
@@ -24,7 +25,7 @@ extension AgentExecutableTests {
                 hooks.onDisconnect = { _, reason in disconnects.withLock { $0.append(reason) } }
                 await server.setHooks(hooks)
             }
-            let server = try await fixture.startServer(configure: serverSetup)
+            let server = try await fixture.startServer(port: TestPorts.restartable(), configure: serverSetup)
             let port = try #require(await server.localAddress?.port)
             let handlerLog = fixture.path("handler.log")
             try fixture.writeConfig(port: port, extra: """
@@ -119,7 +120,7 @@ extension AgentExecutableTests {
                     return .success()
                 }
             }
-            let first = try await fixture.startServer(configure: recordEvents)
+            let first = try await fixture.startServer(port: TestPorts.restartable(), configure: recordEvents)
             let port = try #require(await first.localAddress?.port)
             try fixture.writeConfig(port: port, extra: "[outbox]\nin_flight = 1\nreplay_rate = 1000")
             let agent = try fixture.startAgent()
@@ -219,8 +220,14 @@ extension AgentExecutableTests {
                 kill(-group, SIGKILL)
             }
 
+            let restartedAt = Outbox.unixMillisNow()
             let second = try fixture.startAgent(log: "second.log")
+            // The killed agent's session may still be listed until the new one
+            // replaces it: wait for a session that began after the restart.
             try await eventually(timeout: .seconds(30), "the agent to register again") {
+                (await server.clientInfo("cli-agent")?.connectedAt ?? 0) >= restartedAt
+            }
+            try await eventually(timeout: .seconds(30), "status to say connected") {
                 try await fixture.status().connectionState == "connected"
             }
             let repeatSlow = try await server.send(command("slow", id: "cmd-slow"), to: "cli-agent")

@@ -28,7 +28,7 @@ struct AgentServiceTests {
             try await server.start()
             return server
         }
-        let first = try await startServer(port: 0)
+        let first = try await startServer(port: TestPorts.restartable())
         let port = try #require(await first.localAddress?.port)
 
         let configuration = try AgentConfiguration(toml: """
@@ -61,7 +61,7 @@ struct AgentServiceTests {
         try await eventually(timeout: .seconds(30), "all 100 events to arrive") {
             received.withLock { $0.count } >= 100
         }
-        try await eventually("the outbox to empty") { try await sender.counts().pending == 0 }
+        try await eventually("the outbox to empty") { try await sender.counts().total == 0 }
         let texts = received.withLock { $0 }
         #expect(texts == (0..<100).map { "event \($0)" })
         #expect(try await sender.counts().inFlight == 0)

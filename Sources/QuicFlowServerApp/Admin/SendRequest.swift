@@ -1,0 +1,46 @@
+import Foundation
+import QuicFlow
+
+/// The body of `POST /v1/clients/{id}/messages` and `POST /v1/broadcast`.
+struct SendRequest: Decodable, Sendable {
+    let type: String
+    let payload: String?
+    let payloadBase64: String?
+    let waitAck: Bool?
+    let timeoutMilliseconds: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case type, payload
+        case payloadBase64 = "payload_base64"
+        case waitAck = "wait_ack"
+        case timeoutMilliseconds = "timeout_ms"
+    }
+
+    /// The message to send, or what is wrong with the body.
+    func message() throws(AdminRequestError) -> Message {
+        guard let messageType = MessageType(rawValue: type) else {
+            throw AdminRequestError("type \"\(type)\" is not a message type; use command, query, event or response")
+        }
+        if payload != nil && payloadBase64 != nil {
+            throw AdminRequestError("give payload or payload_base64, not both")
+        }
+        var bytes: [UInt8] = []
+        if let payload { bytes = Array(payload.utf8) }
+        if let payloadBase64 {
+            guard let data = Data(base64Encoded: payloadBase64) else {
+                throw AdminRequestError("payload_base64 is not valid base64")
+            }
+            bytes = [UInt8](data)
+        }
+        var timeout: Duration?
+        if let timeoutMilliseconds {
+            guard timeoutMilliseconds > 0 else {
+                throw AdminRequestError("timeout_ms must be positive, got \(timeoutMilliseconds)")
+            }
+            timeout = .milliseconds(timeoutMilliseconds)
+        }
+        var message = Message(type: messageType, payload: bytes, waitAck: waitAck ?? true, timeout: timeout)
+        message.msgID = MessageIDs.random()
+        return message
+    }
+}

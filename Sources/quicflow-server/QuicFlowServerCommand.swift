@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `quicflow-server`: the QuicFlow backbone daemon.
+@main
+struct QuicFlowServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quicflow-server",
+        abstract: "The QuicFlow backbone: devices connect over QUIC; operators use the admin HTTP API.",
+        subcommands: [ServeCommand.self]
+    )
+}
