@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -217,21 +218,34 @@ public struct HandlerRunner: Sendable {
         options.teardownSequence = [
             .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: Self.killGracePeriod)
         ]
+        var executable = spec.executable
+        var arguments = spec.arguments
         if let account {
-            options.userID = account.uid
-            options.groupID = account.gid
-            options.supplementaryGroups = account.groups
+            // The switch is done by util-linux's setpriv, which then execs the
+            // handler directly (same pid, no shell). Not by swift-subprocess:
+            // its forked child calls setgroups(), which in glibc can deadlock
+            // after a fork from a multithreaded process, leaving a child that
+            // never execs and holds copies of all the agent's descriptors.
+            guard FileManager.default.isExecutableFile(atPath: Self.setpriv) else {
+                throw AgentError(.handler, "cannot run handler as user '\(account.name)': \(Self.setpriv) is missing; install util-linux (it provides setpriv)")
+            }
+            let groups = account.groups.isEmpty ? "--clear-groups" : "--groups=" + account.groups.map(String.init).joined(separator: ",")
+            arguments = ["--reuid=\(account.uid)", "--regid=\(account.gid)", groups, "--", spec.executable] + spec.arguments
+            executable = Self.setpriv
         }
 
         return HandlerLaunch(
-            executable: spec.executable,
-            arguments: spec.arguments,
+            executable: executable,
+            arguments: arguments,
             environment: .custom(keyed),
             platformOptions: options,
             payload: message.payload,
             maxOutput: spec.maxOutput
         )
     }
+
+    /// util-linux's setpriv, which switches accounts before exec.
+    static let setpriv = "/usr/bin/setpriv"
 
     // MARK: - Running
 
