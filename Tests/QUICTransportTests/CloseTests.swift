@@ -1,5 +1,6 @@
 import NIOCore
 import QUICTransport
+import QUICTestSupport
 import Testing
 
 @Suite("Closing and cleanup")

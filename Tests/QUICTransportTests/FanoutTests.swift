@@ -1,6 +1,7 @@
 import NIOCore
 import QUICTransport
 import Synchronization
+import QUICTestSupport
 import Testing
 
 @Suite("Many client endpoints")

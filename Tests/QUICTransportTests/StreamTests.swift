@@ -2,6 +2,7 @@ import Crypto
 import NIOCore
 import QUICTransport
 import Synchronization
+import QUICTestSupport
 import Testing
 
 @testable import QUICTransport

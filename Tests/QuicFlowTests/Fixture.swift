@@ -92,18 +92,6 @@ struct Unexpected: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Polls state that has no event of its own, failing after `timeout`.
-func eventually(
-    timeout: Duration = .seconds(10), _ what: String, _ condition: @Sendable () async throws -> Bool
-) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while try await !condition() {
-        if clock.now > deadline { throw Unexpected("timed out after \(timeout) waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
 /// Takes up to `count` elements from `stream`, giving up after `timeout`
 /// so that a missing element fails the test instead of hanging it.
 func collect<T: Sendable>(_ count: Int, from stream: AsyncStream<T>, within timeout: Duration) async -> [T] {

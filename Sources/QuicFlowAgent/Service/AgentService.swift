@@ -166,10 +166,7 @@ public actor AgentService: Service {
                 return
             } catch {
                 attempt += 1
-                var delay = reconnect.initialBackoff
-                for _ in 1..<min(attempt, 30) where delay < reconnect.maxBackoff { delay = delay * 2 }
-                delay = min(delay, reconnect.maxBackoff)
-                delay = delay * (1 + reconnect.jitter * Double.random(in: -1...1))
+                let delay = backoff(attempt: attempt) * (1 + reconnect.jitter * Double.random(in: -1...1))
                 logger.info("cannot connect to the backbone", metadata: ["attempt": "\(attempt)", "error": "\(error)", "retry_in": "\(delay)"])
                 record([.lastError: "\(error)", .reconnectAttempts: String(attempt), .nextRetryAt: Self.millis(after: delay)])
                 try? await Task.sleep(for: delay)
@@ -265,12 +262,18 @@ public actor AgentService: Service {
         }
     }
 
-    /// Exponential from `initial_backoff`, capped at `max_backoff`.
+    /// When a message that got a TIMEOUT ACK on its `attempts`-th try is due again.
     private func retryTime(attempts: Int) -> Int64 {
+        Outbox.unixMillisNow() + Outbox.milliseconds(backoff(attempt: attempts))
+    }
+
+    /// The delay before try `attempt` (1, 2, …): `initial_backoff`
+    /// doubling, capped at `max_backoff`; without jitter.
+    private func backoff(attempt: Int) -> Duration {
         let reconnect = configuration.reconnect
         var delay = reconnect.initialBackoff
-        for _ in 1..<max(1, min(attempts, 30)) where delay < reconnect.maxBackoff { delay = delay * 2 }
-        return Outbox.unixMillisNow() + Outbox.milliseconds(min(delay, reconnect.maxBackoff))
+        for _ in 1..<max(1, min(attempt, 30)) where delay < reconnect.maxBackoff { delay = delay * 2 }
+        return min(delay, reconnect.maxBackoff)
     }
 
     /// Waits for a signal, or `timeout` as a backstop (retry times of

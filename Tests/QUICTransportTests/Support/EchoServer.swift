@@ -53,21 +53,6 @@ func exchange(_ connection: QUICConnection, _ bytes: [UInt8], maxReply: Int = 64
     return Array(buffer: try await reply)
 }
 
-/// Waits for `condition`, polling state that has no event of its own
-/// (object counts released by deinit), and fails after `timeout`.
-func eventually(
-    timeout: Duration = .seconds(10), _ what: String, _ condition: @Sendable () async throws -> Bool
-) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while try await !condition() {
-        if clock.now > deadline {
-            throw TestFailure("timed out after \(timeout) waiting for \(what)")
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

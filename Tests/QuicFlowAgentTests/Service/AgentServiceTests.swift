@@ -142,18 +142,6 @@ struct AgentCommandTests {
     }
 }
 
-/// Polls state that has no event of its own, failing after `timeout`.
-func eventually(
-    timeout: Duration = .seconds(10), _ what: String, _ condition: @Sendable () async throws -> Bool
-) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while try await !condition() {
-        if clock.now > deadline { throw AgentTestFailure("timed out after \(timeout) waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
 struct AgentTestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
