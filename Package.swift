@@ -86,6 +86,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Strict TOML configuration files shared by the agent and the server:
+        // typed getters naming each bad key, durations and sizes.
+        .target(
+            name: "QuicFlowConfigFile",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings
+        ),
         // The edge agent as a library: config file, SQLite outbox, handler
         // executables, services.
         .target(
@@ -93,8 +100,8 @@ let package = Package(
             dependencies: [
                 "QuicFlow",
                 "QUICTransport",
+                "QuicFlowConfigFile",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -133,6 +140,7 @@ let package = Package(
             dependencies: [
                 "QuicFlowAgent",
                 "QuicFlow",
+                "QuicFlowConfigFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -215,6 +223,7 @@ let package = Package(
             dependencies: [
                 "QuicFlowAgent",
                 "QuicFlow",
+                "QuicFlowConfigFile",
                 "QUICTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,5 @@
+package import QuicFlowConfigFile
+
 /// An error from the agent: a stable ``code`` and a message that says what
 /// is wrong and what to do.
 public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -30,6 +32,11 @@ public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible {
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
+    }
+
+    /// An `invalidConfiguration` error carrying a configuration problem.
+    package init(_ error: ConfigurationError) {
+        self.init(.invalidConfiguration, error.message)
     }
 
     /// `code: message`.

@@ -1,3 +1,4 @@
+import QuicFlowConfigFile
 import ArgumentParser
 import Logging
 import QuicFlowAgent
@@ -30,7 +31,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw CommandFailure(.failure, "--log-level \(logLevel) is not a level; use trace, debug, info, notice, warning, error or critical")
             }
             let grace: Duration
-            do throws(AgentError) {
+            do throws(ConfigurationError) {
                 grace = try DurationParser.parse(shutdownTimeout)
             } catch {
                 throw CommandFailure(.failure, "--shutdown-timeout: \(error.message)")

@@ -1,3 +1,4 @@
+import QuicFlowConfigFile
 import ArgumentParser
 import Foundation
 import QuicFlow
@@ -52,7 +53,7 @@ struct SendCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandFailure.reporting {
             let waitLimit: Duration
-            do throws(AgentError) {
+            do throws(ConfigurationError) {
                 waitLimit = try DurationParser.parse(timeout)
             } catch {
                 throw CommandFailure(.failure, "--timeout: \(error.message)")

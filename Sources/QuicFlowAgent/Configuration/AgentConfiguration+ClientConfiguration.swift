@@ -1,3 +1,4 @@
+import QuicFlowConfigFile
 public import QuicFlow
 import QUICTransport
 
@@ -44,7 +45,7 @@ extension AgentConfiguration {
             problems.report("server.\(key)", "\(Quoted(file)) cannot be read: \(reason)")
         }
         if let error = problems.error(path: nil) {
-            throw error
+            throw AgentError(error)
         }
 
         let runners = handlers.all + commands.values

@@ -1,3 +1,4 @@
+import QuicFlowConfigFile
 public import QuicFlow
 
 extension AgentConfiguration {

@@ -1,3 +1,5 @@
+import QuicFlowConfigFile
+
 extension AgentConfiguration {
     /// The `[heartbeat]` table: how the agent notices a dead connection.
     public struct HeartbeatSettings: Sendable, Hashable {

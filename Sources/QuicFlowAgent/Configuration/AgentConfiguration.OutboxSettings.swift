@@ -1,3 +1,5 @@
+import QuicFlowConfigFile
+
 extension AgentConfiguration {
     /// The `[outbox]` table: how messages the agent sends are kept until the
     /// backbone acknowledges them.

@@ -1,3 +1,5 @@
+import QuicFlowConfigFile
+
 extension AgentConfiguration {
     /// The `[reconnect]` table: how the agent retries a lost connection.
     public struct ReconnectSettings: Sendable, Hashable {

@@ -1,3 +1,5 @@
+import QuicFlowConfigFile
+
 extension AgentConfiguration {
     /// The `[server]` table: which backbone to join and how to trust it.
     public struct ServerSettings: Sendable, Hashable {

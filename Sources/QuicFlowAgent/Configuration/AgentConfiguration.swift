@@ -1,5 +1,5 @@
 public import QuicFlow
-import TOMLKit
+import QuicFlowConfigFile
 
 /// The agent's configuration file, `agent.conf` (TOML): who the agent is,
 /// which backbone it joins, how it keeps the connection, how its outbox
@@ -75,9 +75,13 @@ public struct AgentConfiguration: Sendable, Hashable {
     ///   column 5: ..."); otherwise every problem of the file, one per line,
     ///   each starting with its key ("outbox.max_age: ...").
     public init(toml: String, path: String? = nil) throws(AgentError) {
-        let document = try Self.parse(toml, path: path)
-        let problems = ConfigurationProblems()
-        let root = ConfigurationTable(table: document, name: "", problems: problems)
+        let root: ConfigurationTable
+        do {
+            root = try ConfigurationDocument.parse(toml, path: path)
+        } catch {
+            throw AgentError(error)
+        }
+        let problems = root.problems
         root.rejectUnknownKeys(known: Self.tables, kind: "table")
 
         let agent = root.subtable("agent")
@@ -104,7 +108,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         self.commands = Self.readCommands(root.subtable("commands"))
 
         if let error = problems.error(path: path) {
-            throw error
+            throw AgentError(error)
         }
     }
 
@@ -113,30 +117,17 @@ public struct AgentConfiguration: Sendable, Hashable {
     ///   the file is missing, unreadable or not UTF-8 text, and as
     ///   ``init(toml:path:)`` does when its content is wrong.
     public static func load(path: String) throws(AgentError) -> AgentConfiguration {
-        try AgentConfiguration(toml: ConfigurationFile.contents(atPath: path), path: path)
+        let text: String
+        do {
+            text = try ConfigurationFile.contents(atPath: path)
+        } catch {
+            throw AgentError(error)
+        }
+        return try AgentConfiguration(toml: text, path: path)
     }
 
     /// PROTOCOL.md: a client id is 1 to 256 bytes.
     static let maxClientIDLength = 256
-
-    /// The TOML document, or the parser's complaint with its line and column.
-    private static func parse(_ toml: String, path: String?) throws(AgentError) -> TOMLTable {
-        let prefix = path.map { "\($0) " } ?? ""
-        // The parser takes a C string, which would silently end at a NUL.
-        if let nul = toml.utf8.firstIndex(of: 0) {
-            let line = toml.utf8[..<nul].count(where: { $0 == UInt8(ascii: "\n") }) + 1
-            throw AgentError(.invalidConfiguration, "\(prefix)line \(line): contains a NUL byte; the file must be text")
-        }
-        do {
-            return try TOMLTable(string: toml)
-        } catch let error as TOMLParseError {
-            let position = error.source.begin
-            throw AgentError(
-                .invalidConfiguration, "\(prefix)line \(position.line), column \(position.column): \(error.description)")
-        } catch {
-            throw AgentError(.invalidConfiguration, "\(prefix)is not valid TOML: \(error)")
-        }
-    }
 
     /// Reads every `[commands.NAME]` table.
     private static func readCommands(_ table: ConfigurationTable) -> [String: HandlerConfiguration] {

@@ -1,3 +1,5 @@
+import QuicFlowConfigFile
+
 /// How to run one handler executable: a `[handlers.command]`,
 /// `[handlers.query]`, `[handlers.event]` or `[commands.NAME]` table of the
 /// configuration file.
@@ -67,7 +69,7 @@ public struct HandlerConfiguration: Sendable, Hashable {
             problems.report("user", "must not be empty")
         }
         if let error = problems.error(path: "the handler configuration") {
-            throw error
+            throw AgentError(error)
         }
         self.init(
             checkedExecutable: executable, arguments: arguments, timeout: timeout, maxOutput: maxOutput,

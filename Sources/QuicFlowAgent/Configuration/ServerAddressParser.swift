@@ -1,3 +1,5 @@
+import QuicFlowConfigFile
+
 /// Reads `[server] address`: "host:port", "host" (port 8474),
 /// "[IPv6]:port" or "[IPv6]".
 enum ServerAddressParser {

@@ -1,3 +1,4 @@
+import QuicFlowConfigFile
 import QuicFlowAgent
 import Testing
 
@@ -25,7 +26,7 @@ struct ConfigurationByteSizeTests {
             "", "B", "KiB", "64KB", "1MB", "1mib", "1 MiB", "1.5MiB", "-1", "+1", "1e6", "64k", " 64KiB", "MiB1",
         ])
     func rejects(text: String) {
-        let error = #expect(throws: AgentError.self) { try ByteSizeParser.parse(text) }
+        let error = #expect(throws: ConfigurationError.self) { try ByteSizeParser.parse(text) }
         #expect(error?.code == .invalidConfiguration)
         #expect(error?.message.hasPrefix("\"\(text)\" is not a size") == true)
         #expect(error?.message.contains("512B, 64KiB, 1MiB, 2GiB or a plain number of bytes") == true)
@@ -33,9 +34,9 @@ struct ConfigurationByteSizeTests {
 
     @Test("a size too large for Int is rejected, not wrapped around")
     func overflow() {
-        let error = #expect(throws: AgentError.self) { try ByteSizeParser.parse("10000000TiB") }
+        let error = #expect(throws: ConfigurationError.self) { try ByteSizeParser.parse("10000000TiB") }
         #expect(error?.message.contains("too large") == true)
-        #expect(throws: AgentError.self) { try ByteSizeParser.parse("99999999999999999999999") }
+        #expect(throws: ConfigurationError.self) { try ByteSizeParser.parse("99999999999999999999999") }
     }
 
     @Test(

@@ -1,3 +1,4 @@
+import QuicFlowConfigFile
 import QuicFlowAgent
 import Testing
 
@@ -27,7 +28,7 @@ struct ConfigurationDurationTests {
             "5sec", "five s", "٣s",
         ])
     func rejects(text: String) {
-        let error = #expect(throws: AgentError.self) { try DurationParser.parse(text) }
+        let error = #expect(throws: ConfigurationError.self) { try DurationParser.parse(text) }
         #expect(error?.code == .invalidConfiguration)
         #expect(error?.message.hasPrefix("\"\(text)\" is not a duration") == true)
         #expect(error?.message.contains("500ms, 15s, 5m, 2h, 7d") == true)
@@ -35,9 +36,9 @@ struct ConfigurationDurationTests {
 
     @Test("a duration too long for Duration is rejected, not wrapped around")
     func overflow() {
-        let error = #expect(throws: AgentError.self) { try DurationParser.parse("200000000000000d") }
+        let error = #expect(throws: ConfigurationError.self) { try DurationParser.parse("200000000000000d") }
         #expect(error?.message.contains("too long") == true)
-        #expect(throws: AgentError.self) { try DurationParser.parse("99999999999999999999999s") }
+        #expect(throws: ConfigurationError.self) { try DurationParser.parse("99999999999999999999999s") }
     }
 
     @Test(
@@ -61,6 +62,6 @@ struct ConfigurationDurationTests {
     func formatFine() {
         let text = DurationParser.format(.microseconds(1_500))
         #expect(text == "\(Duration.microseconds(1_500))")
-        #expect(throws: AgentError.self) { try DurationParser.parse(text) }
+        #expect(throws: ConfigurationError.self) { try DurationParser.parse(text) }
     }
 }

@@ -1,4 +1,4 @@
-import TOMLKit
+package import TOMLKit
 
 /// One table of the configuration file, read key by key with the checks
 /// every key needs: the right TOML type, a valid value, and no unknown keys.
@@ -7,27 +7,34 @@ import TOMLKit
 /// ("outbox.max_age"), and returns `nil`, so the caller falls back to the
 /// default and goes on to find the file's other problems. A table that is
 /// absent from the file reads as empty.
-struct ConfigurationTable {
+package struct ConfigurationTable {
     /// The TOML table; `nil` when the file has no such table.
-    let table: TOMLTable?
+    package let table: TOMLTable?
     /// The table's dotted name ("handlers.command"); empty for the top level.
-    let name: String
+    package let name: String
     /// Where problems go.
-    let problems: ConfigurationProblems
+    package let problems: ConfigurationProblems
+
+    /// A table of a parsed file, reporting into `problems`.
+    package init(table: TOMLTable?, name: String, problems: ConfigurationProblems) {
+        self.table = table
+        self.name = name
+        self.problems = problems
+    }
 
     /// The full name of `key` in this table, as problems show it.
-    func fullName(_ key: String) -> String {
+    package func fullName(_ key: String) -> String {
         let part = Self.isBareKey(key) ? key : "\(Quoted(key))"
         return name.isEmpty ? part : "\(name).\(part)"
     }
 
     /// Whether the file sets `key` in this table.
-    func contains(_ key: String) -> Bool {
+    package func contains(_ key: String) -> Bool {
         table?[key] != nil
     }
 
     /// Records a problem with `key` of this table.
-    func report(_ key: String, _ text: String) {
+    package func report(_ key: String, _ text: String) {
         problems.report(fullName(key), text)
     }
 
@@ -35,20 +42,20 @@ struct ConfigurationTable {
 
     /// The table at `key`; an empty one when it is absent or not a table
     /// (which is reported).
-    func subtable(_ key: String) -> ConfigurationTable {
+    package func subtable(_ key: String) -> ConfigurationTable {
         let value = self.value(key, expected: "a table") { $0.table }
         return ConfigurationTable(table: value, name: fullName(key), problems: problems)
     }
 
     /// The keys this table holds, in the order TOMLKit lists them.
-    var keys: [String] {
+    package var keys: [String] {
         table?.keys ?? []
     }
 
     /// Reports every key of this table that is not in `known`, suggesting
     /// the nearest known one when it looks like a typo.
     /// - Parameter kind: what the entries are ("key", "table"), for the message.
-    func rejectUnknownKeys(known: [String], kind: String = "key") {
+    package func rejectUnknownKeys(known: [String], kind: String = "key") {
         for key in keys where !known.contains(key) {
             if let suggestion = Self.nearest(to: key, in: known) {
                 report(key, "unknown \(kind); did you mean \(suggestion)?")
@@ -62,7 +69,7 @@ struct ConfigurationTable {
     // MARK: - Values
 
     /// A string; with `nonEmpty`, an empty one is a problem.
-    func string(_ key: String, nonEmpty: Bool = true) -> String? {
+    package func string(_ key: String, nonEmpty: Bool = true) -> String? {
         guard let text = value(key, expected: "a string", { $0.string }) else { return nil }
         if nonEmpty && text.isEmpty {
             report(key, "must not be empty")
@@ -72,7 +79,7 @@ struct ConfigurationTable {
     }
 
     /// An absolute path (starting with "/").
-    func absolutePath(_ key: String, what: String) -> String? {
+    package func absolutePath(_ key: String, what: String) -> String? {
         guard let path = string(key) else { return nil }
         guard path.hasPrefix("/") else {
             report(key, "\(Quoted(path)) is not an absolute path; give the full path of \(what), starting with /")
@@ -82,12 +89,12 @@ struct ConfigurationTable {
     }
 
     /// `true` or `false`.
-    func bool(_ key: String) -> Bool? {
+    package func bool(_ key: String) -> Bool? {
         value(key, expected: "true or false") { $0.bool }
     }
 
     /// An integer of at least `minimum`.
-    func integer(_ key: String, atLeast minimum: Int) -> Int? {
+    package func integer(_ key: String, atLeast minimum: Int) -> Int? {
         guard let number = value(key, expected: "an integer", { $0.int }) else { return nil }
         guard number >= minimum else {
             report(key, "must be at least \(minimum), got \(number)")
@@ -98,7 +105,7 @@ struct ConfigurationTable {
 
     /// A number, integer or floating-point, that `check` accepts;
     /// `check` returns what is wrong, or `nil`.
-    func number(_ key: String, _ check: (Double) -> String?) -> Double? {
+    package func number(_ key: String, _ check: (Double) -> String?) -> Double? {
         let number = value(key, expected: "a number") { value in
             value.double ?? value.int.map(Double.init)
         }
@@ -112,7 +119,7 @@ struct ConfigurationTable {
 
     /// A positive duration string such as "15s"; `example` (the key's
     /// default) shows the form when the value is not a string at all.
-    func duration(_ key: String, example: Duration) -> Duration? {
+    package func duration(_ key: String, example: Duration) -> Duration? {
         let expected = "a duration string such as \(Quoted(DurationParser.format(example)))"
         guard let text = value(key, expected: expected, { $0.string }) else { return nil }
         let duration: Duration
@@ -130,7 +137,7 @@ struct ConfigurationTable {
     }
 
     /// A positive size: a string such as "1MiB", or an integer number of bytes.
-    func byteSize(_ key: String, example: Int) -> Int? {
+    package func byteSize(_ key: String, example: Int) -> Int? {
         guard let value = table?[key] else { return nil }
         let size: Int
         if let number = value.int {
@@ -156,7 +163,7 @@ struct ConfigurationTable {
 
     /// An array of strings; each element that is not a string is reported
     /// by its index ("handlers.command.args[2]").
-    func strings(_ key: String) -> [String]? {
+    package func strings(_ key: String) -> [String]? {
         guard let array = value(key, expected: "an array of strings", { $0.array }) else { return nil }
         var result: [String] = []
         var valid = true
@@ -173,7 +180,7 @@ struct ConfigurationTable {
 
     /// A table of strings ("env"); each value that is not a string, and
     /// each name that cannot be an environment variable, is reported.
-    func stringTable(_ key: String) -> [String: String]? {
+    package func stringTable(_ key: String) -> [String: String]? {
         let entries = subtable(key)
         guard entries.table != nil else { return nil }
         var result: [String: String] = [:]
@@ -209,7 +216,7 @@ struct ConfigurationTable {
 
     /// A TOML value as a problem shows it: its type, and the value itself
     /// when it is short ("integer 15", "string \"15\"").
-    static func describe(_ value: any TOMLValueConvertible) -> String {
+    package static func describe(_ value: any TOMLValueConvertible) -> String {
         switch value.type {
         case .string: "string \(Quoted(value.string ?? ""))"
         case .int: "integer \(value.int.map { "\($0)" } ?? "")"

@@ -7,12 +7,12 @@ import Darwin
 /// Reads the configuration file with POSIX calls, so that a failure names
 /// the path and the system's reason ("No such file or directory",
 /// "Permission denied") in plain words.
-enum ConfigurationFile {
+package enum ConfigurationFile {
     /// The whole file at `path` as text.
-    /// - Throws: ``AgentError`` (`invalidConfiguration`) naming `path`.
-    static func contents(atPath path: String) throws(AgentError) -> String {
+    /// - Throws: ``ConfigurationError`` naming `path`.
+    package static func contents(atPath path: String) throws(ConfigurationError) -> String {
         guard !path.isEmpty else {
-            throw AgentError(.invalidConfiguration, "the configuration file path is empty")
+            throw ConfigurationError("the configuration file path is empty")
         }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure(path) }
@@ -22,8 +22,8 @@ enum ConfigurationFile {
         guard fstat(descriptor, &status) == 0 else { throw failure(path) }
         // read() on a directory fails with a less helpful EISDIR, or on some systems succeeds.
         if (status.st_mode & S_IFMT) == S_IFDIR {
-            throw AgentError(
-                .invalidConfiguration, "cannot read the configuration file \(path): it is a directory")
+            throw ConfigurationError(
+                "cannot read the configuration file \(path): it is a directory")
         }
 
         var bytes: [UInt8] = []
@@ -39,14 +39,14 @@ enum ConfigurationFile {
             }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw AgentError(.invalidConfiguration, "cannot read the configuration file \(path): it is not UTF-8 text")
+            throw ConfigurationError("cannot read the configuration file \(path): it is not UTF-8 text")
         }
         return text
     }
 
     /// The error for a failed system call, with `errno`'s reason.
-    private static func failure(_ path: String) -> AgentError {
+    private static func failure(_ path: String) -> ConfigurationError {
         let reason = String(cString: strerror(errno))
-        return AgentError(.invalidConfiguration, "cannot read the configuration file \(path): \(reason)")
+        return ConfigurationError("cannot read the configuration file \(path): \(reason)")
     }
 }

@@ -4,9 +4,9 @@
 ///
 /// Combinations such as "1h30m", fractions and spaces are not accepted, so
 /// that every value has exactly one spelling.
-public enum DurationParser {
+package enum DurationParser {
     /// What an error message offers as the accepted forms.
-    static let acceptedForms = "use forms like 500ms, 15s, 5m, 2h, 7d"
+    package static let acceptedForms = "use forms like 500ms, 15s, 5m, 2h, 7d"
 
     /// The units, longest suffix first so that "ms" is tried before "m" and "s".
     private static let units: [(suffix: String, milliseconds: Int64)] = [
@@ -20,9 +20,9 @@ public enum DurationParser {
     /// Parses `text` such as "15s" into a duration.
     ///
     /// Zero ("0s") parses; whether zero is allowed is up to the caller.
-    /// - Throws: ``AgentError`` (`invalidConfiguration`) saying what was
+    /// - Throws: ``ConfigurationError`` saying what was
     ///   given and which forms are accepted.
-    public static func parse(_ text: String) throws(AgentError) -> Duration {
+    package static func parse(_ text: String) throws(ConfigurationError) -> Duration {
         for unit in units where text.hasSuffix(unit.suffix) {
             // Text can end in a unit by accident ("5xs"); only digits before it count.
             let digits = text.dropLast(unit.suffix.count)
@@ -31,11 +31,11 @@ public enum DurationParser {
             guard let count = Int64(digits),
                 case (let milliseconds, false) = count.multipliedReportingOverflow(by: unit.milliseconds)
             else {
-                throw AgentError(.invalidConfiguration, "\(Quoted(text)) is too long a duration; \(acceptedForms)")
+                throw ConfigurationError("\(Quoted(text)) is too long a duration; \(acceptedForms)")
             }
             return .milliseconds(milliseconds)
         }
-        throw AgentError(.invalidConfiguration, "\(Quoted(text)) is not a duration; \(acceptedForms)")
+        throw ConfigurationError("\(Quoted(text)) is not a duration; \(acceptedForms)")
     }
 
     /// Writes `duration` in the largest unit that expresses it exactly
@@ -44,7 +44,7 @@ public enum DurationParser {
     ///
     /// Other durations (negative, or finer than a millisecond) are written
     /// with Swift's own description, which ``parse(_:)`` rejects.
-    public static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         if duration == .zero { return "0s" }
         let (seconds, attoseconds) = duration.components
         let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000

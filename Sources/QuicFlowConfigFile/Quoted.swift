@@ -1,14 +1,14 @@
 /// A value from the configuration file as an error message shows it: in
 /// double quotes, with quotes, backslashes and control characters escaped
 /// the way TOML writes them, so that what the user typed is unambiguous.
-struct Quoted: CustomStringConvertible {
-    let text: String
+package struct Quoted: CustomStringConvertible {
+    package let text: String
 
-    init(_ text: String) {
+    package init(_ text: String) {
         self.text = text
     }
 
-    var description: String {
+    package var description: String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
