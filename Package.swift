@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "QuicFlowServerApp", targets: ["QuicFlowServerApp"]),
         .executable(name: "quicflow-agent", targets: ["quicflow-agent"]),
         .executable(name: "quicflow-server", targets: ["quicflow-server"]),
+        .executable(name: "quicflowctl", targets: ["quicflowctl"]),
         .executable(name: "quicflow-bench", targets: ["quicflow-bench"]),
     ],
     dependencies: [
@@ -121,11 +122,34 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fleet certificates: a CA kept in files, server and client (mTLS)
+        // certificates issued from it.
+        .target(
+            name: "QuicFlowPKI",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The operator's CLI as a library: an HTTP/1.1 client for the admin
+        // API (on NIO, with server-sent events), tables and exit statuses.
+        .target(
+            name: "QuicFlowCtl",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Test and benchmark helpers: throwaway certificate authorities and a
         // fault-injecting UDP proxy. Never shipped as a product.
         .target(
             name: "QUICTestSupport",
             dependencies: [
+                "QuicFlowPKI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -158,6 +182,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The operator's CLI over the admin API, and fleet certificates.
+        .executableTarget(
+            name: "quicflowctl",
+            dependencies: [
+                "QuicFlowCtl",
+                "QuicFlowPKI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -215,6 +249,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuicFlowPKITests",
+            dependencies: [
+                "QuicFlowPKI",
+                "QuicFlow",
+                "QUICTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,2 @@
+/// Placeholder: the admin API client (being written).
+public enum AdminClient {}

@@ -1,0 +1,2 @@
+/// Placeholder: the fleet certificate authority (being written).
+public enum FleetCertificateAuthority {}

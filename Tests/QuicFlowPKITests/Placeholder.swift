@@ -1,0 +1,4 @@
+import Testing
+
+@Suite("Fleet certificates")
+struct FleetCertificatesPlaceholderTests {}
