@@ -115,6 +115,10 @@ let package = Package(
             name: "QuicFlowServerApp",
             dependencies: [
                 "QuicFlow",
+                "QuicFlowConfigFile",
+                // For its HandlerRunner (the on-message hook) and DatabaseFiles.
+                "QuicFlowAgent",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -177,6 +181,7 @@ let package = Package(
             name: "quicflow-server",
             dependencies: [
                 "QuicFlowServerApp",
+                "QuicFlowConfigFile",
                 "QuicFlow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -244,6 +249,8 @@ let package = Package(
             name: "QuicFlowServerAppTests",
             dependencies: [
                 "QuicFlowServerApp",
+                "QuicFlowCtl",
+                "QuicFlowAgent",
                 "QuicFlow",
                 "QUICTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

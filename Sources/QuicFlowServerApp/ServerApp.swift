@@ -3,52 +3,122 @@ public import Logging
 public import QuicFlow
 public import ServiceLifecycle
 import NIOCore
+import QuicFlowAgent
 import Synchronization
 
-/// The backbone daemon: a ``BackboneServer`` plus its admin HTTP API,
+/// The backbone daemon: a ``BackboneServer``, its admin HTTP API, the
+/// message store (store and forward, message states) and the event stream,
 /// as swift-service-lifecycle services for one `ServiceGroup`.
 ///
-/// Messages from devices (events, queries, late responses) are answered
-/// SUCCESS and logged.
+/// Messages from devices (events, queries, late responses) are streamed on
+/// `GET /v1/events`, handed to the on-message hook when there is one, and
+/// answered SUCCESS (a query's result is the hook's output).
+///
+/// ```swift
+/// let app = try ServerApp(try settings.validated())
+/// await app.prepare()
+/// try await ServiceGroup(services: app.services(), logger: logger).run()
+/// ```
 public final class ServerApp: Sendable {
     /// The QUIC backbone.
     public let server: BackboneServer
     /// The admin API's settings.
     public let admin: AdminConfiguration
+    private let configuration: ServerAppConfiguration
     private let logger: Logger
+    private let store: MessageStore
+    private let events: EventHub
+    private let forwarder: MessageForwarder
+    private let hookRunner: HandlerRunner
     private let adminAddress = Mutex<SocketAddress?>(nil)
     private let adminReady: AsyncStream<Void>
     private let adminReadySignal: AsyncStream<Void>.Continuation
     private let backboneReady: AsyncStream<Void>
     private let backboneReadySignal: AsyncStream<Void>.Continuation
 
-    /// Prepares the server; ``services`` runs it.
-    public init(backbone: ServerConfiguration, admin: AdminConfiguration, logger: Logger = Logger(label: "quicflow.server")) {
-        self.server = BackboneServer(configuration: backbone, logger: logger)
-        self.admin = admin
+    /// Opens the message store and prepares the server; ``services()`` runs it.
+    /// - Throws: ``ServerAppError`` (`storage`) when the store under the
+    ///   data directory cannot be opened.
+    public init(_ configuration: ServerAppConfiguration, logger: Logger = Logger(label: "quicflow.server")) throws(ServerAppError) {
+        self.configuration = configuration
+        self.server = BackboneServer(configuration: configuration.backbone, logger: logger)
+        self.admin = configuration.admin
         self.logger = logger
+        self.store = try MessageStore(directory: configuration.dataDirectory)
+        self.events = EventHub(logger: logger)
+        self.forwarder = MessageForwarder(server: server, store: store, events: events, logger: logger)
+        self.hookRunner = HandlerRunner(logger: logger)
         (adminReady, adminReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (backboneReady, backboneReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        if configuration.dataDirectory == nil {
+            logger.notice("no data directory: queued messages and message states are kept in memory and lost on restart; give --data-dir to keep them")
+        }
     }
 
-    /// Registers the handlers for messages from devices; call before running.
+    /// Registers the handlers for messages from devices and the hooks that
+    /// feed the event stream; call before running.
     public func prepare() async {
-        let logger = self.logger
+        let events = self.events
+        let forwarder = self.forwarder
+        var hooks = ServerEventHooks()
+        hooks.onConnect = { info in
+            var event = ServerEvent("connect")
+            event.clientID = info.clientID
+            event.remoteAddress = ClientView(info).remoteAddress
+            events.publish(event)
+            Task { await forwarder.deliver(to: info.clientID) }
+        }
+        hooks.onDisconnect = { clientID, reason in
+            var event = ServerEvent("disconnect")
+            event.clientID = clientID
+            event.reason = "\(reason)"
+            events.publish(event)
+        }
+        await server.setHooks(hooks)
         for type in [MessageType.event, .query, .response] {
-            await server.register(for: type) { message in
-                logger.info("message from a device", metadata: [
-                    "client_id": "\(message.senderID)", "type": "\(message.type)", "msg_id": "\(message.msgID)",
-                    "bytes": "\(message.payload.count)",
-                ])
-                return .success()
+            await server.register(for: type) { [self] message in
+                await self.handle(message)
             }
         }
     }
 
-    /// The backbone and the admin HTTP server, to run in one `ServiceGroup`
-    /// (the backbone first: the API answers from it).
+    /// A message from a device: stream it, complete a late result, run the
+    /// hook, answer SUCCESS.
+    private func handle(_ message: IncomingMessage) async -> QuicFlow.Response {
+        logger.info("message from a device", metadata: [
+            "client_id": "\(message.senderID)", "type": "\(message.type)", "msg_id": "\(message.msgID)",
+            "bytes": "\(message.payload.count)",
+        ])
+        var event = ServerEvent("message")
+        event.clientID = message.senderID
+        event.msgID = message.msgID
+        event.type = message.type.rawValue
+        event.setPayload(message.payload)
+        if message.type == .response, let late = LateResponse(payload: message.payload) {
+            event.inReplyTo = late.inReplyTo
+            event.status = late.status.lowercased()
+            event.setResult(late.result)
+            if let error = late.error, !error.isEmpty { event.error = error }
+            await forwarder.complete(late)
+        }
+        events.publish(event)
+        guard let hook = configuration.messageHook else { return .success() }
+        let outcome = await hookRunner.run(hook, message: message, clientID: message.senderID, command: nil)
+        if outcome.status != .success {
+            logger.warning("the on-message hook failed", metadata: [
+                "msg_id": "\(message.msgID)", "status": "\(outcome.status)", "error": "\(outcome.error)",
+            ])
+        }
+        // A query asks for an answer: the hook's output is it.
+        return message.type == .query && outcome.status == .success ? .success(outcome.result) : .success()
+    }
+
+    /// The backbone, the store's sweeper and the admin HTTP server, to run
+    /// in one `ServiceGroup` in this order (graceful shutdown goes in
+    /// reverse: the API stops first, the backbone last).
     public func services() -> [any Service] {
-        let router = AdminAPI.router(server: server, token: admin.token)
+        let router = AdminAPI.router(
+            server: server, forwarder: forwarder, store: store, events: events, token: admin.token)
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: "quicflow-server"),
@@ -57,7 +127,11 @@ public final class ServerApp: Sendable {
                 self?.adminReadySignal.yield()
             },
             logger: logger)
-        return [BackboneService(server: server, started: backboneReadySignal), application]
+        return [
+            BackboneService(server: server, started: backboneReadySignal),
+            ForwarderService(forwarder: forwarder, events: events, interval: .seconds(1)),
+            application,
+        ]
     }
 
     /// The backbone's bound UDP address, once it listens (for port 0).

@@ -10,6 +10,8 @@ public struct ServerAppError: Error, Sendable, Hashable, CustomStringConvertible
         public static let invalidConfiguration = Code("invalidConfiguration")
         /// A file (token, certificate) cannot be read.
         public static let unreadableFile = Code("unreadableFile")
+        /// The message store (SQLite) cannot be opened or written.
+        public static let storage = Code("storage")
 
         /// The code's name.
         public var description: String { name }

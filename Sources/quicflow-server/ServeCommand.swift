@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import QuicFlow
+import QuicFlowConfigFile
 import QuicFlowServerApp
 import ServiceLifecycle
 import UnixSignals
@@ -11,50 +11,85 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the backbone and its admin API until SIGTERM or SIGINT.",
-        discussion: "Exit status 78 for invalid settings (a missing certificate, an open admin listener without a token)."
+        discussion: """
+            Settings come from the --config file (TOML; see server.conf.example), then from flags, \
+            which override it. Exit status 78 for invalid settings (a missing certificate, an open \
+            admin listener without a token, a broken config file).
+            """
     )
 
-    @Option(help: ArgumentHelp("QUIC listen address.", valueName: "host:port"))
-    var listen = "0.0.0.0:8474"
+    @Option(help: ArgumentHelp("TOML configuration file; flags override its settings.", valueName: "file"))
+    var config: String?
+    @Option(help: ArgumentHelp("QUIC listen address (default 0.0.0.0:8474).", valueName: "host:port"))
+    var listen: String?
     @Option(help: ArgumentHelp("PEM certificate chain of the server.", valueName: "file"))
-    var cert: String
+    var cert: String?
     @Option(help: ArgumentHelp("PEM private key of the server.", valueName: "file"))
-    var key: String
+    var key: String?
     @Option(help: ArgumentHelp("PEM CA that signs client certificates (mTLS).", valueName: "file"))
     var clientCA: String?
-    @Flag(help: "Require a client certificate; each session is bound to its certificate's identity.")
+    @Flag(help: "Require a client certificate; each session is bound to its certificate's common name.")
     var requireClientCert = false
-    @Option(help: ArgumentHelp("Admin HTTP API listen address.", valueName: "host:port"))
-    var adminListen = "127.0.0.1:8475"
+    @Option(help: ArgumentHelp("Admin HTTP API listen address (default 127.0.0.1:8475).", valueName: "host:port"))
+    var adminListen: String?
     @Option(help: ArgumentHelp("File holding the admin bearer token (required unless the admin API is loopback-only).", valueName: "file"))
     var adminTokenFile: String?
-    @Option(help: ArgumentHelp("Most connected clients.", valueName: "n"))
-    var maxClients = 10_000
-    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
-    var logLevel = "info"
+    @Option(help: ArgumentHelp("Most connected clients (default 10000).", valueName: "n"))
+    var maxClients: Int?
+    @Option(help: ArgumentHelp("How often clients must PING (default 15s).", valueName: "duration"))
+    var heartbeatInterval: String?
+    @Option(help: ArgumentHelp("Silence after which a client is evicted (default 45s).", valueName: "duration"))
+    var heartbeatTimeout: String?
+    @Option(help: ArgumentHelp("Directory of the message store (queued messages survive restarts).", valueName: "dir"))
+    var dataDir: String?
+    @Option(help: ArgumentHelp("Executable run for every message from a client (payload on stdin).", valueName: "exec"))
+    var onMessage: String?
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "level"))
+    var logLevel: String?
+
+    /// The file's settings with the flags applied.
+    func settings() throws(ServerAppError) -> ServerSettings {
+        var settings = try config.map { (path: String) throws(ServerAppError) in try ServerSettings.load(path: path) } ?? ServerSettings()
+        if let listen { settings.listen = listen }
+        if let cert { settings.certificateFile = absolute(cert) }
+        if let key { settings.keyFile = absolute(key) }
+        if let clientCA { settings.clientCAFile = absolute(clientCA) }
+        if requireClientCert { settings.requireClientCertificate = true }
+        if let adminListen { settings.adminListen = adminListen }
+        if let adminTokenFile { settings.adminTokenFile = absolute(adminTokenFile) }
+        if let maxClients {
+            guard maxClients > 0 else { throw ServerAppError(.invalidConfiguration, "--max-clients must be at least 1, got \(maxClients)") }
+            settings.maxClients = maxClients
+        }
+        if let heartbeatInterval { settings.heartbeatInterval = try duration(heartbeatInterval, flag: "--heartbeat-interval") }
+        if let heartbeatTimeout { settings.heartbeatTimeout = try duration(heartbeatTimeout, flag: "--heartbeat-timeout") }
+        if let dataDir { settings.dataDirectory = absolute(dataDir) }
+        if let onMessage { settings.onMessage = absolute(onMessage) }
+        if let logLevel {
+            guard ServerSettings.logLevels.contains(logLevel) else {
+                throw ServerAppError(.invalidConfiguration, "--log-level \(logLevel) is not a level; use \(ServerSettings.logLevels.joined(separator: ", "))")
+            }
+            settings.logLevel = logLevel
+        }
+        return settings
+    }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "quicflow.server")
+        let settings: ServerSettings
         let app: ServerApp
-        do {
-            let quic = try ListenAddress(listen, flag: "--listen")
-            let adminAddress = try ListenAddress(adminListen, flag: "--admin-listen")
-            let token = try adminTokenFile.map { (file: String) throws(ServerAppError) in try AdminConfiguration.readToken(file: file) }
-            let admin = try AdminConfiguration(host: adminAddress.host, port: adminAddress.port, token: token)
-            let backbone = try ServerConfiguration(
-                host: quic.host, port: quic.port, certificateFile: cert, keyFile: key, clientCAFile: clientCA,
-                requireClientCertificate: requireClientCert, maxClients: maxClients)
-            app = ServerApp(backbone: backbone, admin: admin, logger: logger)
-        } catch let error as ServerAppError {
-            FileHandle.standardError.write(Data("quicflow-server: \(error.message)\n".utf8))
-            throw ExitCode(78)
-        } catch let error as QuicFlowError {
+        let logger: Logger
+        do throws(ServerAppError) {
+            settings = try self.settings()
+            let checked = try settings.validated()
+            let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            logger = Logger(label: "quicflow.server")
+            app = try ServerApp(checked, logger: logger)
+        } catch {
             FileHandle.standardError.write(Data("quicflow-server: \(error.message)\n".utf8))
             throw ExitCode(78)
         }
@@ -74,5 +109,20 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("quicflow-server: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    private func duration(_ text: String, flag: String) throws(ServerAppError) -> Duration {
+        do throws(ConfigurationError) {
+            let value = try DurationParser.parse(text)
+            guard value > .zero else { throw ConfigurationError("must be positive, got \(text)") }
+            return value
+        } catch {
+            throw ServerAppError(.invalidConfiguration, "\(flag): \(error.message)")
+        }
+    }
+
+    /// Flags may be relative to the working directory; settings are absolute.
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 }

@@ -17,10 +17,10 @@ struct AdminAPITests {
         let files = try authority.writeFiles(
             for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
             in: directory, name: "server")
-        let app = ServerApp(
+        let app = try ServerApp(ServerAppConfiguration(
             backbone: try ServerConfiguration(
                 host: "127.0.0.1", port: 0, certificateFile: files.certificateFile, keyFile: files.keyFile),
-            admin: try AdminConfiguration(host: "127.0.0.1", port: 0, token: "s3cret-token"))
+            admin: try AdminConfiguration(host: "127.0.0.1", port: 0, token: "s3cret-token")))
         await app.prepare()
         let group = ServiceGroup(configuration: .init(services: app.services(), logger: Logger(label: "test")))
         let running = Task { try await group.run() }

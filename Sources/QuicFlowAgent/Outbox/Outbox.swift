@@ -74,7 +74,7 @@ public final class Outbox: Sendable {
         self.maxMessages = maxMessages
         self.historyLimit = historyLimit
 
-        try OutboxFiles.prepare(path)
+        try DatabaseFiles.prepare(path)
 
         var configuration = Configuration()
         configuration.journalMode = .wal
@@ -98,7 +98,7 @@ public final class Outbox: Sendable {
         } catch {
             throw AgentError(.storage, "cannot open the outbox at \(path): \(Self.describe(error)); check that the file is a QuicFlow outbox, writable by this user, and that the disk is not full")
         }
-        try OutboxFiles.restrict(path)
+        try DatabaseFiles.restrict(path)
         let database = OutboxDatabase(queue, path: path)
         self.database = database
         self.notifier = OutboxChangeNotifier(dataVersion: dataVersion, pollInterval: changePollInterval) {

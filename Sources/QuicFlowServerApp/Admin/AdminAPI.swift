@@ -1,12 +1,15 @@
 import Hummingbird
 import HTTPTypes
 import QuicFlow
+import ServiceLifecycle
 
 /// The admin HTTP API's routes over a running ``BackboneServer``.
 ///
 /// Everything but `GET /healthz` needs the bearer token when one is set.
 enum AdminAPI {
-    static func router(server: BackboneServer, token: String?) -> Router<BasicRequestContext> {
+    static func router(
+        server: BackboneServer, forwarder: MessageForwarder, store: MessageStore, events: EventHub, token: String?
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
         let protected = router.group()
@@ -28,40 +31,84 @@ enum AdminAPI {
             }
             return ClientView(info)
         }
-        protected.post("v1/clients/:id/messages") { request, context in
+        protected.post("v1/clients/:id/messages") { request, context -> Hummingbird.Response in
             let id = try context.parameters.require("id")
-            let message = try await decodeMessage(request, context: context)
-            let clock = ContinuousClock()
-            let start = clock.now
+            let body = try await decodeBody(request, context: context)
+            let message: Message
+            let ttl: Duration?
+            do throws(AdminRequestError) {
+                message = try body.message()
+                ttl = try body.queueTTL()
+            } catch {
+                throw HTTPError(.badRequest, message: error.message)
+            }
+            let outcome: ForwardOutcome
             do {
-                let response = try await server.send(message, to: id)
-                return SendResult(msgID: message.msgID ?? "", response: message.waitAck ? response : nil, latency: clock.now - start)
+                outcome = try await forwarder.send(message, to: id, queueFor: ttl)
             } catch let error as QuicFlowError where error.code == .unknownClient {
-                throw HTTPError(.notFound, message: "client \(id) is not connected (unknown or offline)")
+                throw HTTPError(.notFound, message: "client \(id) is not connected (unknown or offline); add \"queue_if_offline\": true to deliver when it connects")
             } catch let error as QuicFlowError where error.code == .tooManyPromises {
                 throw HTTPError(.serviceUnavailable, message: error.message)
             } catch let error as QuicFlowError where error.code == .messageTooLarge {
                 throw HTTPError(.contentTooLarge, message: error.message)
+            } catch let error as ServerAppError {
+                throw HTTPError(.internalServerError, message: error.message)
+            }
+            switch outcome {
+            case .answered(let response, let latency):
+                return try SendResult(msgID: message.msgID ?? "", response: response, latency: latency)
+                    .response(from: request, context: context)
+            case .queued:
+                var response = try QueuedResult(msgID: message.msgID ?? "", status: "queued")
+                    .response(from: request, context: context)
+                response.status = .accepted
+                return response
             }
         }
+        protected.get("v1/messages/:id") { _, context in
+            let id = try context.parameters.require("id")
+            let record: StoredMessage?
+            do throws(ServerAppError) {
+                record = try await store.lookup(id)
+            } catch {
+                throw HTTPError(.internalServerError, message: error.message)
+            }
+            guard let record else {
+                throw HTTPError(.notFound, message: "no message \(id) is known; the store keeps unicasts sent through this API for 7 days")
+            }
+            return MessageView(record)
+        }
+        protected.get("v1/events") { _, _ in
+            let stream = events.subscribe()
+            return Hummingbird.Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    // First, so that the listener knows that it will see what happens from now on.
+                    try await writer.write(ByteBuffer(string: ServerEvent("subscribed").serverSentEvent(id: 0)))
+                    for await numbered in stream.cancelOnGracefulShutdown() {
+                        try await writer.write(ByteBuffer(string: numbered.event.serverSentEvent(id: numbered.id)))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
         protected.post("v1/broadcast") { request, context in
-            let message = try await decodeMessage(request, context: context)
+            let message: Message
+            do {
+                message = try await decodeBody(request, context: context).message()
+            } catch let error as AdminRequestError {
+                throw HTTPError(.badRequest, message: error.message)
+            }
             return BroadcastResult(reached: await server.broadcast(message))
         }
         return router
     }
 
-    private static func decodeMessage(_ request: Request, context: BasicRequestContext) async throws -> Message {
-        let body: SendRequest
+    private static func decodeBody(_ request: Request, context: BasicRequestContext) async throws -> SendRequest {
         do {
-            body = try await request.decode(as: SendRequest.self, context: context)
+            return try await request.decode(as: SendRequest.self, context: context)
         } catch {
             throw HTTPError(.badRequest, message: "the body is not a message: \(error); send JSON like {\"type\": \"command\", \"payload\": \"text\", \"wait_ack\": true, \"timeout_ms\": 5000}")
-        }
-        do {
-            return try body.message()
-        } catch {
-            throw HTTPError(.badRequest, message: error.message)
         }
     }
 }

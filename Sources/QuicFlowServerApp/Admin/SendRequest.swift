@@ -8,12 +8,35 @@ struct SendRequest: Decodable, Sendable {
     let payloadBase64: String?
     let waitAck: Bool?
     let timeoutMilliseconds: Int?
+    let queueIfOffline: Bool?
+    let ttlMilliseconds: Int?
 
     enum CodingKeys: String, CodingKey {
         case type, payload
         case payloadBase64 = "payload_base64"
         case waitAck = "wait_ack"
         case timeoutMilliseconds = "timeout_ms"
+        case queueIfOffline = "queue_if_offline"
+        case ttlMilliseconds = "ttl_ms"
+    }
+
+    /// Without `ttl_ms`, a queued message waits this long for its client.
+    static let defaultTTL: Duration = .seconds(24 * 3600)
+
+    /// How long the message may wait for an offline client; `nil` when it
+    /// must not be queued.
+    func queueTTL() throws(AdminRequestError) -> Duration? {
+        guard queueIfOffline == true else {
+            if ttlMilliseconds != nil {
+                throw AdminRequestError("ttl_ms only applies with \"queue_if_offline\": true")
+            }
+            return nil
+        }
+        guard let ttlMilliseconds else { return Self.defaultTTL }
+        guard ttlMilliseconds > 0 else {
+            throw AdminRequestError("ttl_ms must be positive, got \(ttlMilliseconds)")
+        }
+        return .milliseconds(ttlMilliseconds)
     }
 
     /// The message to send, or what is wrong with the body.

@@ -1,0 +1,26 @@
+public import QuicFlow
+public import QuicFlowAgent
+
+/// The checked settings a ``ServerApp`` runs with.
+public struct ServerAppConfiguration: Sendable {
+    /// The QUIC backbone.
+    public var backbone: ServerConfiguration
+    /// The admin HTTP API.
+    public var admin: AdminConfiguration
+    /// Where `messages.sqlite` lives; `nil` keeps message states in memory,
+    /// so queued messages do not survive a restart.
+    public var dataDirectory: String?
+    /// The executable run for each message from a client, if any.
+    public var messageHook: HandlerConfiguration?
+
+    /// Groups the settings.
+    public init(
+        backbone: ServerConfiguration, admin: AdminConfiguration, dataDirectory: String? = nil,
+        messageHook: HandlerConfiguration? = nil
+    ) {
+        self.backbone = backbone
+        self.admin = admin
+        self.dataDirectory = dataDirectory
+        self.messageHook = messageHook
+    }
+}

@@ -1,0 +1,154 @@
+import QuicFlow
+import QuicFlowAgent
+import QuicFlowConfigFile
+
+/// Everything `quicflow-server serve` needs: read from the TOML file
+/// (`server.conf.example` lists every key), then overridden by flags.
+///
+/// Every setting has a default but the certificate and key; ``makeApp(logger:)``
+/// checks the combination and builds the daemon.
+///
+/// ```toml
+/// [server]
+/// listen = "0.0.0.0:8474"
+/// cert = "/etc/quicflow/server.crt"
+/// key = "/etc/quicflow/server.key"
+/// ```
+public struct ServerSettings: Sendable, Hashable {
+    /// `[server] listen`: the QUIC address, `HOST:PORT`.
+    public var listen = "0.0.0.0:8474"
+    /// `[server] cert`: the PEM certificate chain.
+    public var certificateFile: String?
+    /// `[server] key`: the PEM private key.
+    public var keyFile: String?
+    /// `[server] client_ca`: the CA that signs client certificates.
+    public var clientCAFile: String?
+    /// `[server] require_client_cert`: mTLS, each session bound to its
+    /// certificate's common name.
+    public var requireClientCertificate = false
+    /// `[server] max_clients`.
+    public var maxClients = 10_000
+    /// `[server] data_dir`: where queued messages and message states are
+    /// kept (`messages.sqlite`); without it they live in memory only.
+    public var dataDirectory: String?
+    /// `[server] log_level`.
+    public var logLevel = "info"
+    /// `[heartbeat] interval`: how often clients must PING.
+    public var heartbeatInterval: Duration = .seconds(15)
+    /// `[heartbeat] timeout`: silence after which a client is evicted.
+    public var heartbeatTimeout: Duration = .seconds(45)
+    /// `[admin] listen`: the admin HTTP API, `HOST:PORT`.
+    public var adminListen = "127.0.0.1:8475"
+    /// `[admin] token_file`: the bearer token's file.
+    public var adminTokenFile: String?
+    /// `[hooks] on_message`: an executable run for every message from a
+    /// client (payload on standard input).
+    public var onMessage: String?
+    /// `[hooks] timeout`: how long the hook may run.
+    public var hookTimeout: Duration = .seconds(10)
+
+    /// The defaults.
+    public init() {}
+
+    /// The settings of a configuration file's text.
+    /// - Throws: ``ServerAppError`` (`invalidConfiguration`) listing every
+    ///   problem, each named by its key ("heartbeat.timeout: ...").
+    public init(toml: String, path: String? = nil) throws(ServerAppError) {
+        let root: ConfigurationTable
+        do {
+            root = try ConfigurationDocument.parse(toml, path: path)
+        } catch {
+            throw ServerAppError(.invalidConfiguration, error.message)
+        }
+        root.rejectUnknownKeys(known: ["server", "heartbeat", "admin", "hooks"], kind: "table")
+
+        let server = root.subtable("server")
+        server.rejectUnknownKeys(known: [
+            "listen", "cert", "key", "client_ca", "require_client_cert", "max_clients", "data_dir", "log_level",
+        ])
+        if let value = server.string("listen") { listen = value }
+        certificateFile = server.absolutePath("cert", what: "the server's certificate")
+        keyFile = server.absolutePath("key", what: "the server's private key")
+        clientCAFile = server.absolutePath("client_ca", what: "the CA certificate of the clients")
+        if let value = server.bool("require_client_cert") { requireClientCertificate = value }
+        if let value = server.integer("max_clients", atLeast: 1) { maxClients = value }
+        dataDirectory = server.absolutePath("data_dir", what: "the server's data directory")
+        if let value = server.string("log_level") {
+            if Self.logLevels.contains(value) {
+                logLevel = value
+            } else {
+                server.report("log_level", "\"\(value)\" is not a level; use \(Self.logLevels.joined(separator: ", "))")
+            }
+        }
+
+        let heartbeat = root.subtable("heartbeat")
+        heartbeat.rejectUnknownKeys(known: ["interval", "timeout"])
+        if let value = heartbeat.duration("interval", example: heartbeatInterval) { heartbeatInterval = value }
+        if let value = heartbeat.duration("timeout", example: heartbeatTimeout) { heartbeatTimeout = value }
+
+        let admin = root.subtable("admin")
+        admin.rejectUnknownKeys(known: ["listen", "token_file"])
+        if let value = admin.string("listen") { adminListen = value }
+        adminTokenFile = admin.absolutePath("token_file", what: "the admin token file")
+
+        let hooks = root.subtable("hooks")
+        hooks.rejectUnknownKeys(known: ["on_message", "timeout"])
+        onMessage = hooks.absolutePath("on_message", what: "the hook executable")
+        if let value = hooks.duration("timeout", example: hookTimeout) { hookTimeout = value }
+
+        if let error = root.problems.error(path: path) {
+            throw ServerAppError(.invalidConfiguration, error.message)
+        }
+    }
+
+    /// Reads the configuration file at `path`.
+    /// - Throws: ``ServerAppError`` (`invalidConfiguration`) naming the
+    ///   file, or its keys, and what is wrong.
+    public static func load(path: String) throws(ServerAppError) -> ServerSettings {
+        let text: String
+        do {
+            text = try ConfigurationFile.contents(atPath: path)
+        } catch {
+            throw ServerAppError(.invalidConfiguration, error.message)
+        }
+        return try ServerSettings(toml: text, path: path)
+    }
+
+    /// The log levels `log_level` and `--log-level` take.
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Checks the settings together and builds the backbone's and the admin
+    /// API's configurations.
+    /// - Throws: ``ServerAppError`` (`invalidConfiguration` or
+    ///   `unreadableFile`) saying which setting to fix and how.
+    public func validated() throws(ServerAppError) -> ServerAppConfiguration {
+        guard let certificateFile, let keyFile else {
+            throw ServerAppError(.invalidConfiguration, "the server needs a certificate and a key: give --cert and --key (or cert and key in [server]); `quicflowctl certs init --dir DIR` makes a set")
+        }
+        guard heartbeatTimeout > heartbeatInterval else {
+            throw ServerAppError(.invalidConfiguration, "the heartbeat timeout (\(DurationParser.format(heartbeatTimeout))) must be longer than the interval (\(DurationParser.format(heartbeatInterval))), or every client would be evicted between two PINGs")
+        }
+        let quic = try ListenAddress(listen, flag: "listen")
+        let adminAddress = try ListenAddress(adminListen, flag: "admin listen")
+        let token = try adminTokenFile.map { (file: String) throws(ServerAppError) in try AdminConfiguration.readToken(file: file) }
+        let admin = try AdminConfiguration(host: adminAddress.host, port: adminAddress.port, token: token)
+        let backbone: ServerConfiguration
+        do {
+            backbone = try ServerConfiguration(
+                host: quic.host, port: quic.port, certificateFile: certificateFile, keyFile: keyFile,
+                clientCAFile: clientCAFile, requireClientCertificate: requireClientCertificate, maxClients: maxClients,
+                heartbeatInterval: heartbeatInterval, heartbeatTimeout: heartbeatTimeout)
+        } catch {
+            throw ServerAppError(.invalidConfiguration, error.message)
+        }
+        var hook: HandlerConfiguration?
+        if let onMessage {
+            do {
+                hook = try HandlerConfiguration(executable: onMessage, timeout: hookTimeout)
+            } catch {
+                throw ServerAppError(.invalidConfiguration, "the on-message hook: \(error.message)")
+            }
+        }
+        return ServerAppConfiguration(backbone: backbone, admin: admin, dataDirectory: dataDirectory, messageHook: hook)
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+import QuicFlow
+
+/// Sends the admin API's unicasts and keeps their state in the
+/// ``MessageStore``: delivers queued messages when their client registers,
+/// expires those whose time runs out, and completes timed-out ones when a
+/// late RESPONSE arrives.
+///
+/// A queued message stays `queued` until its ACK arrives, so a server that
+/// stops half-way sends it again after a restart; the message keeps its
+/// msg_id, which the agent's de-duplication recognises.
+actor MessageForwarder {
+    private let server: BackboneServer
+    private let store: MessageStore
+    private let events: EventHub
+    private let logger: Logger
+    /// Clients whose queue is being delivered right now, so that a
+    /// reconnect during a delivery does not start a second one.
+    private var delivering: Set<String> = []
+    /// Clients that gained messages or reconnected during their delivery.
+    private var deliverAgain: Set<String> = []
+
+    init(server: BackboneServer, store: MessageStore, events: EventHub, logger: Logger) {
+        self.server = server
+        self.store = store
+        self.events = events
+        self.logger = logger
+    }
+
+    /// Sends `message` (its msgID set) to `clientID`; when the client is
+    /// offline and `ttl` is given, queues it instead.
+    /// - Throws: ``QuicFlowError`` from the send (unknownClient when offline
+    ///   without `ttl`, tooManyPromises, messageTooLarge), or
+    ///   ``ServerAppError`` (`storage`) when the store fails.
+    func send(_ message: Message, to clientID: String, queueFor ttl: Duration?) async throws -> ForwardOutcome {
+        let msgID = message.msgID ?? ""
+        let clock = ContinuousClock()
+        let start = clock.now
+        let now = Date().timeIntervalSince1970
+        var record = StoredMessage(
+            msgID: msgID, clientID: clientID, type: message.type.rawValue, payload: Data(message.payload),
+            timeoutMilliseconds: Self.milliseconds(message.timeout ?? .seconds(30)), state: .sent, createdAt: now,
+            expiresAt: nil, updatedAt: now, status: nil, result: nil, error: nil, late: false)
+        let response: Response
+        do {
+            response = try await server.send(message, to: clientID)
+        } catch let error as QuicFlowError where error.code == .unknownClient {
+            guard let ttl else { throw error }
+            record.state = .queued
+            record.expiresAt = now + Double(Self.milliseconds(ttl)) / 1_000
+            try await store.insert(record)
+            var event = ServerEvent("queued")
+            event.clientID = clientID
+            event.msgID = msgID
+            event.type = message.type.rawValue
+            events.publish(event)
+            // The client may have registered between the failed send and the insert.
+            if await server.clientInfo(clientID) != nil {
+                Task { await self.deliver(to: clientID) }
+            }
+            return .queued
+        }
+        let latency = clock.now - start
+        if message.waitAck {
+            settle(&record, with: response)
+        }
+        try await store.insert(record)
+        return .answered(message.waitAck ? response : nil, latency: latency)
+    }
+
+    /// Delivers the messages queued for `clientID`, oldest first, one at a
+    /// time; stops when the client goes away again.
+    func deliver(to clientID: String) async {
+        guard !delivering.contains(clientID) else {
+            deliverAgain.insert(clientID)
+            return
+        }
+        delivering.insert(clientID)
+        defer { delivering.remove(clientID) }
+        repeat {
+            deliverAgain.remove(clientID)
+            let queued: [StoredMessage]
+            do {
+                queued = try await store.queued(for: clientID)
+            } catch {
+                logger.error("cannot read queued messages", metadata: ["client_id": "\(clientID)", "error": "\(error)"])
+                return
+            }
+            for var record in queued {
+                guard let type = MessageType(rawValue: record.type) else { continue }
+                var message = Message(
+                    type: type, payload: [UInt8](record.payload), waitAck: true,
+                    timeout: .milliseconds(record.timeoutMilliseconds))
+                message.msgID = record.msgID
+                let response: Response
+                do {
+                    response = try await server.send(message, to: clientID)
+                } catch let error as QuicFlowError where error.code == .unknownClient {
+                    return  // offline again; the rest waits for the next registration
+                } catch {
+                    // The sweep retries in a second (promises exhausted, for one).
+                    logger.warning("cannot deliver a queued message yet", metadata: [
+                        "client_id": "\(clientID)", "msg_id": "\(record.msgID)", "error": "\(error)",
+                    ])
+                    return
+                }
+                settle(&record, with: response)
+                do {
+                    try await store.update(
+                        record.msgID, state: record.state, status: record.status, result: record.result,
+                        error: record.error)
+                } catch {
+                    logger.error("cannot record a delivery", metadata: ["msg_id": "\(record.msgID)", "error": "\(error)"])
+                }
+                var event = ServerEvent("delivered")
+                event.clientID = clientID
+                event.msgID = record.msgID
+                event.type = record.type
+                event.status = record.status
+                event.setResult(response.result)
+                if !response.error.isEmpty { event.error = response.error }
+                events.publish(event)
+            }
+        } while deliverAgain.contains(clientID)
+    }
+
+    /// Completes the message a RESPONSE answers late, if the store has it.
+    func complete(_ late: LateResponse) async {
+        do {
+            try await store.update(
+                late.inReplyTo, state: .delivered, status: late.status.lowercased(), result: late.result,
+                error: late.error ?? "", late: true)
+        } catch {
+            logger.error("cannot record a late response", metadata: ["in_reply_to": "\(late.inReplyTo)", "error": "\(error)"])
+        }
+    }
+
+    /// Expires queued messages whose time ran out, and starts deliveries
+    /// that a registration race or a busy server left behind.
+    func sweep() async {
+        do {
+            for record in try await store.expire() {
+                var event = ServerEvent("expired")
+                event.clientID = record.clientID
+                event.msgID = record.msgID
+                event.type = record.type
+                events.publish(event)
+                logger.notice("a queued message expired", metadata: ["client_id": "\(record.clientID)", "msg_id": "\(record.msgID)"])
+            }
+            for clientID in try await store.clientsWithQueuedMessages() where !delivering.contains(clientID) {
+                if await server.clientInfo(clientID) != nil {
+                    Task { await self.deliver(to: clientID) }
+                }
+            }
+        } catch {
+            logger.error("the message store sweep failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Records an ACK in `record`: delivered, or still `sent` when the ACK
+    /// was a timeout (a late RESPONSE may bring the result).
+    private func settle(_ record: inout StoredMessage, with response: Response) {
+        record.state = response.status == .timeout ? .sent : .delivered
+        record.status = response.status.rawValue
+        record.result = Data(response.result)
+        record.error = response.error
+        record.updatedAt = Date().timeIntervalSince1970
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1_000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}

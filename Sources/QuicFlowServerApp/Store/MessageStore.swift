@@ -1,0 +1,188 @@
+import Foundation
+import GRDB
+import QuicFlowAgent
+
+/// The server's SQLite store of messages the admin API took: those queued
+/// for offline clients (store and forward) and the state and result of
+/// every unicast, so that `GET /v1/messages/{id}` can answer and a late
+/// RESPONSE can complete it.
+///
+/// A file under the data directory survives restarts; without one the
+/// store lives in memory. The file is 0600 in a 0700 directory.
+final class MessageStore: Sendable {
+    /// How long delivered and expired messages are kept for lookups.
+    static let retention: TimeInterval = 7 * 24 * 3600
+
+    private let queue: DatabaseQueue
+    /// The database file; `nil` in memory.
+    let path: String?
+
+    /// Opens (or creates) the store in `directory`, or in memory.
+    /// - Throws: ``ServerAppError`` (`storage`) naming the file and what to check.
+    init(directory: String?) throws(ServerAppError) {
+        var configuration = Configuration()
+        configuration.label = "QuicFlowServerApp.MessageStore"
+        configuration.busyMode = .timeout(5)
+        do {
+            if let directory {
+                let path = directory.hasSuffix("/") ? directory + "messages.sqlite" : directory + "/messages.sqlite"
+                self.path = path
+                try DatabaseFiles.prepare(path, what: "message store")
+                configuration.journalMode = .wal
+                // NORMAL in WAL survives a crash of the server; a queued message is
+                // also only acknowledged to the operator after its commit.
+                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                queue = try DatabaseQueue(path: path, configuration: configuration)
+                try Self.migrate(queue)
+                try DatabaseFiles.restrict(path)
+            } else {
+                self.path = nil
+                queue = try DatabaseQueue(configuration: configuration)
+                try Self.migrate(queue)
+            }
+        } catch let error as ServerAppError {
+            throw error
+        } catch let error as AgentError {
+            throw ServerAppError(.storage, error.message)
+        } catch {
+            throw ServerAppError(.storage, "cannot open the message store in \(directory ?? "memory"): \(error); check that the data directory is writable by this user and the disk is not full")
+        }
+    }
+
+    private static func migrate(_ queue: DatabaseQueue) throws {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE messages (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    msg_id TEXT NOT NULL UNIQUE,
+                    client_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    timeout_ms INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL,
+                    updated_at REAL NOT NULL,
+                    status TEXT,
+                    result BLOB,
+                    error TEXT,
+                    late INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX messages_queued ON messages (state, client_id, seq);
+                CREATE INDEX messages_expiry ON messages (state, expires_at);
+                """)
+        }
+        try migrator.migrate(queue)
+    }
+
+    /// Stores a new message.
+    func insert(_ message: StoredMessage) async throws(ServerAppError) {
+        try await write { db in try message.insert(db) }
+    }
+
+    /// The message with `msgID`, if the store has it.
+    func lookup(_ msgID: String) async throws(ServerAppError) -> StoredMessage? {
+        try await read { db in try StoredMessage.fetchOne(db, key: ["msg_id": msgID]) }
+    }
+
+    /// Moves a message to `state`, optionally with its outcome.
+    @discardableResult
+    func update(
+        _ msgID: String, state: MessageState, expiresAt: Double? = nil, status: String? = nil, result: Data? = nil,
+        error: String? = nil, late: Bool = false
+    ) async throws(ServerAppError) -> StoredMessage? {
+        let now = Date().timeIntervalSince1970
+        return try await write { db in
+            guard var message = try StoredMessage.fetchOne(db, key: ["msg_id": msgID]) else { return nil }
+            message.state = state
+            message.updatedAt = now
+            if let expiresAt { message.expiresAt = expiresAt }
+            if let status { message.status = status }
+            if let result { message.result = result }
+            if let error { message.error = error }
+            if late { message.late = true }
+            // By msg_id: the table's primary key is the seq column, which the record does not carry.
+            try db.execute(sql: """
+                UPDATE messages SET state = ?, updated_at = ?, expires_at = ?, status = ?, result = ?, error = ?, late = ?
+                WHERE msg_id = ?
+                """, arguments: [
+                    message.state.rawValue, message.updatedAt, message.expiresAt, message.status, message.result,
+                    message.error, message.late, msgID,
+                ])
+            return message
+        }
+    }
+
+    /// The queued, unexpired messages for `clientID`, oldest first.
+    func queued(for clientID: String) async throws(ServerAppError) -> [StoredMessage] {
+        let now = Date().timeIntervalSince1970
+        return try await read { db in
+            try StoredMessage.fetchAll(db, sql: """
+                SELECT * FROM messages WHERE state = 'queued' AND client_id = ? AND (expires_at IS NULL OR expires_at > ?)
+                ORDER BY seq
+                """, arguments: [clientID, now])
+        }
+    }
+
+    /// The clients that have queued, unexpired messages.
+    func clientsWithQueuedMessages() async throws(ServerAppError) -> [String] {
+        let now = Date().timeIntervalSince1970
+        return try await read { db in
+            try String.fetchAll(db, sql: """
+                SELECT DISTINCT client_id FROM messages WHERE state = 'queued' AND (expires_at IS NULL OR expires_at > ?)
+                """, arguments: [now])
+        }
+    }
+
+    /// How many messages wait for their clients.
+    func queuedCount() async throws(ServerAppError) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE state = 'queued'") ?? 0 }
+    }
+
+    /// Marks every queued message whose time ran out as expired, and drops
+    /// finished messages older than ``retention``.
+    /// - Returns: the messages that expired now.
+    func expire() async throws(ServerAppError) -> [StoredMessage] {
+        let now = Date().timeIntervalSince1970
+        return try await write { db in
+            let expired = try StoredMessage.fetchAll(db, sql: """
+                SELECT * FROM messages WHERE state = 'queued' AND expires_at <= ? ORDER BY seq
+                """, arguments: [now])
+            if !expired.isEmpty {
+                try db.execute(sql: """
+                    UPDATE messages SET state = 'expired', updated_at = ? WHERE state = 'queued' AND expires_at <= ?
+                    """, arguments: [now, now])
+            }
+            try db.execute(sql: """
+                DELETE FROM messages WHERE state IN ('delivered', 'expired') AND updated_at < ?
+                """, arguments: [now - Self.retention])
+            return expired.map { message in
+                var message = message
+                message.state = .expired
+                message.updatedAt = now
+                return message
+            }
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(ServerAppError) -> T {
+        do {
+            return try await queue.write(body)
+        } catch {
+            throw storageError(error)
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(ServerAppError) -> T {
+        do {
+            return try await queue.read(body)
+        } catch {
+            throw storageError(error)
+        }
+    }
+
+    private func storageError(_ error: any Error) -> ServerAppError {
+        ServerAppError(.storage, "the message store \(path ?? "(in memory)") failed: \(error); check the disk and the data directory's permissions")
+    }
+}

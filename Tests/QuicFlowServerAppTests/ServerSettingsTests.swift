@@ -1,0 +1,96 @@
+import Foundation
+import QuicFlowServerApp
+import Testing
+
+@Suite("Server configuration file")
+struct ServerSettingsTests {
+    /// The repository's server.conf.example.
+    static var examplePath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("server.conf.example").path
+    }
+
+    @Test("server.conf.example parses, and its values are the defaults")
+    func example() throws {
+        let settings = try ServerSettings.load(path: Self.examplePath)
+        var defaults = ServerSettings()
+        defaults.certificateFile = "/etc/quicflow/pki/server.crt"
+        defaults.keyFile = "/etc/quicflow/pki/server.key"
+        #expect(settings == defaults)
+    }
+
+    @Test("every key is read")
+    func keys() throws {
+        let settings = try ServerSettings(toml: """
+            [server]
+            listen = "127.0.0.1:9000"
+            cert = "/c"
+            key = "/k"
+            client_ca = "/ca"
+            require_client_cert = true
+            max_clients = 5
+            data_dir = "/var/x"
+            log_level = "debug"
+            [heartbeat]
+            interval = "2s"
+            timeout = "7s"
+            [admin]
+            listen = "127.0.0.1:9001"
+            token_file = "/t"
+            [hooks]
+            on_message = "/bin/true"
+            timeout = "3s"
+            """)
+        #expect(settings.listen == "127.0.0.1:9000")
+        #expect(settings.clientCAFile == "/ca")
+        #expect(settings.requireClientCertificate)
+        #expect(settings.maxClients == 5)
+        #expect(settings.dataDirectory == "/var/x")
+        #expect(settings.logLevel == "debug")
+        #expect(settings.heartbeatInterval == .seconds(2))
+        #expect(settings.heartbeatTimeout == .seconds(7))
+        #expect(settings.adminListen == "127.0.0.1:9001")
+        #expect(settings.adminTokenFile == "/t")
+        #expect(settings.onMessage == "/bin/true")
+        #expect(settings.hookTimeout == .seconds(3))
+    }
+
+    @Test("every problem of a file is reported at once, by key")
+    func problems() throws {
+        let error = #expect(throws: ServerAppError.self) {
+            try ServerSettings(toml: """
+                [server]
+                lisen = "x"
+                max_clients = 0
+                cert = "relative.crt"
+                [heartbeat]
+                interval = "fast"
+                [extra]
+                """, path: "server.conf")
+        }
+        let message = error?.message ?? ""
+        #expect(message.hasPrefix("server.conf has 5 problems"))
+        #expect(message.contains("server.lisen: unknown key; did you mean listen?"))
+        #expect(message.contains("server.max_clients: must be at least 1"))
+        #expect(message.contains("server.cert:"))
+        #expect(message.contains("heartbeat.interval:"))
+        #expect(message.contains("extra: unknown table"))
+        let syntax = #expect(throws: ServerAppError.self) { try ServerSettings(toml: "[server\n", path: "s.conf") }
+        #expect(syntax?.message.hasPrefix("s.conf line 1") == true)
+        let missing = #expect(throws: ServerAppError.self) { try ServerSettings.load(path: "/nonexistent/server.conf") }
+        #expect(missing?.message.contains("No such file or directory") == true)
+    }
+
+    @Test("the combination is checked: certificate required, timeout longer than interval")
+    func validation() throws {
+        let noCert = #expect(throws: ServerAppError.self) { try ServerSettings().validated() }
+        #expect(noCert?.message.contains("--cert") == true)
+        var settings = ServerSettings()
+        settings.certificateFile = "/etc/hostname"
+        settings.keyFile = "/etc/hostname"
+        settings.heartbeatInterval = .seconds(10)
+        settings.heartbeatTimeout = .seconds(5)
+        let heartbeat = #expect(throws: ServerAppError.self) { try settings.validated() }
+        #expect(heartbeat?.message.contains("longer than the interval") == true)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import QUICTestSupport
+import QuicFlow
+import QuicFlowCtl
+import QuicFlowServerApp
+import Synchronization
+import Testing
+
+@Suite("Store and forward")
+struct StoreAndForwardTests {
+    @Test("a message for an offline client is queued (202), delivered once it connects, also across a server restart")
+    func queuedAcrossRestart() async throws {
+        let harness = try ServerHarness()
+        var server = try await harness.start()
+        let admin = server.admin
+
+        let offline = try await admin.post("/v1/clients/device-9/messages", #"{"type": "command", "payload": "x"}"#)
+        #expect(offline.status == 404)
+        #expect(offline.bodyText.contains("queue_if_offline"))
+        let bad = try await admin.post("/v1/clients/device-9/messages", #"{"type": "command", "payload": "x", "ttl_ms": 1000}"#)
+        #expect(bad.status == 400, "\(bad.bodyText)")
+
+        let first = try await admin.post("/v1/clients/device-9/messages", #"{"type": "command", "payload": "first", "queue_if_offline": true, "ttl_ms": 600000}"#)
+        #expect(first.status == 202, "\(first.bodyText)")
+        let firstID = try #require(try first.json()["msg_id"] as? String)
+        #expect(try await admin.request("GET", "/v1/messages/\(firstID)").json()["state"] as? String == "queued")
+
+        // The store keeps it while the server is down.
+        try await server.stop()
+        server = try await harness.start()
+        let restarted = server.admin
+        #expect(try await restarted.request("GET", "/v1/messages/\(firstID)").json()["state"] as? String == "queued")
+        let second = try await restarted.post("/v1/clients/device-9/messages", #"{"type": "command", "payload": "second", "queue_if_offline": true}"#)
+        let secondID = try #require(try second.json()["msg_id"] as? String)
+
+        let received = Mutex<[String]>([])
+        let device = try await harness.device("device-9")
+        await device.register(for: .command) { message in
+            received.withLock { $0.append(message.text) }
+            return .success(text: "ran " + message.text)
+        }
+        try await harness.connect(device)
+        try await eventually("both queued messages delivered") {
+            let states = try await [firstID, secondID].asyncMap { try await restarted.request("GET", "/v1/messages/\($0)").json()["state"] as? String }
+            return states == ["delivered", "delivered"]
+        }
+        let view = try await restarted.request("GET", "/v1/messages/\(firstID)").json()
+        #expect(view["status"] as? String == "success")
+        #expect(view["result"] as? String == "ran first")
+        #expect(view["client_id"] as? String == "device-9")
+        #expect(received.withLock { $0 } == ["first", "second"], "delivered in order, once each")
+
+        // Reconnecting does not deliver them again.
+        await device.disconnect()
+        try await harness.connect(device)
+        let app = server.app
+        try await eventually("device-9 registered again") { await app.server.clientInfo("device-9") != nil }
+        let sweep = try await restarted.post("/v1/clients/device-9/messages", #"{"type": "command", "payload": "direct"}"#)
+        #expect(try sweep.json()["result"] as? String == "ran direct")
+        #expect(received.withLock { $0 } == ["first", "second", "direct"])
+        #expect(try await restarted.request("GET", "/v1/messages/nothing-like-this").status == 404)
+
+        await device.disconnect()
+        try await server.stop()
+    }
+
+    @Test("a queued message whose ttl runs out expires and is never delivered")
+    func expiry() async throws {
+        let harness = try ServerHarness()
+        let server = try await harness.start(persistent: false)
+        let reply = try await server.admin.post("/v1/clients/late-device/messages", #"{"type": "command", "payload": "too late", "queue_if_offline": true, "ttl_ms": 200}"#)
+        #expect(reply.status == 202)
+        let id = try #require(try reply.json()["msg_id"] as? String)
+        try await eventually("the message expired") {
+            try await server.admin.request("GET", "/v1/messages/\(id)").json()["state"] as? String == "expired"
+        }
+        let received = Mutex(0)
+        let device = try await harness.device("late-device")
+        await device.register(for: .command) { _ in
+            received.withLock { $0 += 1 }
+            return .success()
+        }
+        try await harness.connect(device)
+        // A direct message after it proves the session works and is ordered after any delivery.
+        let direct = try await server.admin.post("/v1/clients/late-device/messages", #"{"type": "command", "payload": "now"}"#)
+        #expect(try direct.json()["status"] as? String == "success")
+        #expect(received.withLock { $0 } == 1, "only the direct message arrived")
+        await device.disconnect()
+        try await server.stop()
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}
