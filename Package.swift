@@ -195,6 +195,7 @@ let package = Package(
             name: "quicflowctl",
             dependencies: [
                 "QuicFlowCtl",
+                "QuicFlowConfigFile",
                 "QuicFlowPKI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -8,6 +8,8 @@ public struct AdminClientError: Error, Sendable, Hashable, CustomStringConvertib
 
         /// The `--admin` URL cannot be used.
         public static let invalidURL = Code("invalidURL")
+        /// The token file cannot be read or is empty.
+        public static let token = Code("token")
         /// The server could not be reached, or the connection broke.
         public static let connection = Code("connection")
         /// The server answered something that is not the admin API.

@@ -134,6 +134,9 @@ public final class ServerApp: Sendable {
         ]
     }
 
+    /// How many `GET /v1/events` listeners are attached.
+    public var eventListenerCount: Int { events.listenerCount }
+
     /// The backbone's bound UDP address, once it listens (for port 0).
     public func backboneListeningAddress() async -> SocketAddress? {
         if let address = await server.localAddress { return address }

@@ -6,6 +6,9 @@ struct QuicFlowCtlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quicflowctl",
         abstract: "Drive a quicflow-server through its admin API, and issue fleet certificates.",
-        subcommands: [CertsCommand.self]
+        subcommands: [
+            ClientsCommand.self, ClientCommand.self, SendCommand.self, BroadcastCommand.self, MessageCommand.self,
+            EventsCommand.self, MetricsCommand.self, CertsCommand.self,
+        ]
     )
 }

@@ -1,0 +1,38 @@
+/// A connected client as the admin API lists it.
+public struct ClientRecord: Decodable, Sendable, Hashable {
+    /// Its registered id.
+    public let clientID: String
+    /// `ip:port` it connects from.
+    public let remoteAddress: String
+    /// Unix milliseconds.
+    public let connectedAt: Int64
+    /// Unix milliseconds of its last PING.
+    public let lastHeartbeat: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case clientID = "client_id"
+        case remoteAddress = "remote_address"
+        case connectedAt = "connected_at"
+        case lastHeartbeat = "last_heartbeat"
+    }
+
+    /// The client list as a table; ages are relative to `now` (Unix ms).
+    public static func table(_ clients: [ClientRecord], now: Int64) -> TextTable {
+        TextTable(
+            headers: ["CLIENT", "REMOTE ADDRESS", "CONNECTED", "LAST HEARTBEAT"],
+            rows: clients.sorted { $0.clientID < $1.clientID }.map { client in
+                [client.clientID, client.remoteAddress, Self.age(now - client.connectedAt), Self.age(now - client.lastHeartbeat)]
+            })
+    }
+
+    /// "5s ago", "3m ago", "2h ago", "4d ago".
+    public static func age(_ milliseconds: Int64) -> String {
+        let seconds = max(0, milliseconds / 1_000)
+        switch seconds {
+        case ..<60: return "\(seconds)s ago"
+        case ..<3_600: return "\(seconds / 60)m ago"
+        case ..<86_400: return "\(seconds / 3_600)h ago"
+        default: return "\(seconds / 86_400)d ago"
+        }
+    }
+}

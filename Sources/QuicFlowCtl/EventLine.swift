@@ -1,0 +1,25 @@
+import Foundation
+
+/// An admin event as one line of text: `TIME EVENT key=value ...`.
+public enum EventLine {
+    /// The keys printed, in this order, when present.
+    static let keys = ["client_id", "type", "msg_id", "remote_address", "reason", "in_reply_to", "status", "payload", "result", "error"]
+
+    /// `2026-11-24T22:51:11Z message client_id=device-7 type=event payload="t=21"`.
+    public static func render(_ event: AdminEvent) -> String {
+        let object = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any]) ?? [:]
+        var line = ""
+        if let time = object["time"] as? Int64 ?? (object["time"] as? Int).map(Int64.init) {
+            let date = Date(timeIntervalSince1970: Double(time) / 1_000)
+            line = date.formatted(.iso8601) + " "
+        }
+        line += event.event
+        for key in keys {
+            guard let value = object[key] else { continue }
+            let text = "\(value)"
+            let needsQuotes = text.contains(" ") || text.isEmpty || text.contains("\"")
+            line += " \(key)=" + (needsQuotes ? "\"\(text.replacingOccurrences(of: "\"", with: "\\\""))\"" : text)
+        }
+        return line + "\n"
+    }
+}

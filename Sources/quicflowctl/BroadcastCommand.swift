@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import QuicFlowCtl
+
+/// `quicflowctl broadcast`.
+struct BroadcastCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broadcast", abstract: "Send a message to every connected client; prints how many it reached.")
+
+    @OptionGroup var options: AdminOptions
+    @Option(help: "command, query, event or response.") var type = "event"
+    @Option(help: "The payload as text.") var payload = ""
+
+    func run() async throws {
+        try await CtlFailure.reporting {
+            let body = try JSONSerialization.data(withJSONObject: ["type": type, "payload": payload])
+            let reply = try await options.client().request("POST", "/v1/broadcast", body: [UInt8](body))
+            guard reply.status == 200 else { throw CtlFailure.from(reply) }
+            if options.json { return printOut(reply.bodyText + "\n") }
+            let object = try JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any]
+            printOut("reached \(object?["reached"] as? Int ?? 0) clients\n")
+        }
+    }
+}

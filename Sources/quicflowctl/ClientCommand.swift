@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import QuicFlowCtl
+
+/// `quicflowctl client ID`.
+struct ClientCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client", abstract: "Show one connected client (exit 3 when it is not connected).")
+
+    @OptionGroup var options: AdminOptions
+    @Argument(help: "The client id.") var id: String
+
+    func run() async throws {
+        try await CtlFailure.reporting {
+            let reply = try await options.client().request("GET", "/v1/clients/\(PathComponent.escape(id))")
+            guard reply.status == 200 else { throw CtlFailure.from(reply, notFound: .offline) }
+            if options.json { return printOut(reply.bodyText + "\n") }
+            let client = try JSONDecoder().decode(ClientRecord.self, from: Data(reply.body))
+            let now = Int64(Date().timeIntervalSince1970 * 1_000)
+            printOut("""
+                client          \(client.clientID)
+                remote address  \(client.remoteAddress)
+                connected       \(ClientRecord.age(now - client.connectedAt))
+                last heartbeat  \(ClientRecord.age(now - client.lastHeartbeat))
+
+                """)
+        }
+    }
+}
