@@ -1,0 +1,95 @@
+import Foundation
+import QUICTestSupport
+import QuicFlow
+import QuicFlowCtl
+import Testing
+
+/// `quicflow-server serve` as a real process.
+@Suite("quicflow-server executable")
+struct ServerExecutableTests {
+    static let server = BuiltExecutable("quicflow-server", environmentOverride: "QUICFLOW_SERVER_BIN")
+
+    @Test("invalid settings exit 78 and say what to fix")
+    func invalidSettings() async throws {
+        let harness = try ServerHarness()
+        let config = harness.directory + "/server.conf"
+        try """
+            [server]
+            listen = "127.0.0.1:1"
+            max_clients = -1
+            [heartbeat]
+            timeout = 45
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let broken = try await Self.server.run(["serve", "--config", config])
+        #expect(broken.status == 78, "\(broken)")
+        #expect(broken.stderr.contains("server.max_clients: must be at least 1"), "\(broken)")
+        #expect(broken.stderr.contains("heartbeat.timeout: expected a duration string"), "\(broken)")
+
+        let noCert = try await Self.server.run(["serve"])
+        #expect(noCert.status == 78)
+        #expect(noCert.stderr.contains("--cert and --key"), "\(noCert)")
+        let missingCert = try await Self.server.run(["serve", "--cert", "/nonexistent/server.crt", "--key", harness.files.keyFile])
+        #expect(missingCert.status == 78)
+        #expect(missingCert.stderr.contains("/nonexistent/server.crt"), "\(missingCert)")
+        let openAdmin = try await Self.server.run([
+            "serve", "--cert", harness.files.certificateFile, "--key", harness.files.keyFile, "--admin-listen", "0.0.0.0:0",
+        ])
+        #expect(openAdmin.status == 78)
+        #expect(openAdmin.stderr.contains("--admin-token-file"), "\(openAdmin)")
+    }
+
+    @Test("serve from a config file with a flag overriding it; a device gets a command; SIGTERM stops it gracefully")
+    func serveAndStop() async throws {
+        let harness = try ServerHarness()
+        let adminPort = TestPorts.restartable()
+        let tokenFile = harness.directory + "/token"
+        try ServerHarness.token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let config = harness.directory + "/server.conf"
+        try """
+            [server]
+            listen = "127.0.0.1:1"
+            cert = "\(harness.files.certificateFile)"
+            key = "\(harness.files.keyFile)"
+            data_dir = "\(harness.dataDirectory)"
+            [heartbeat]
+            interval = "1s"
+            timeout = "5s"
+            [admin]
+            listen = "127.0.0.1:\(adminPort)"
+            token_file = "\(tokenFile)"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.server.path)
+        // --listen overrides the file's unusable port 1.
+        process.arguments = ["serve", "--config", config, "--listen", "127.0.0.1:\(harness.quicPort)", "--log-level", "warning"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let exited = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        let admin = try AdminClient(url: "http://127.0.0.1:\(adminPort)", token: ServerHarness.token)
+        try await eventually("the admin API answers") { (try? await admin.request("GET", "/healthz").status) == 200 }
+        let device = try await harness.device("device-1")
+        let stopped = AsyncStream<Void>.makeStream()
+        var hooks = ClientEventHooks()
+        hooks.onDisconnect = { reason in if reason.contains("code 7") { stopped.continuation.yield() } }
+        await device.setHooks(hooks)
+        try await harness.connect(device)
+        let reply = try await admin.request(
+            "POST", "/v1/clients/device-1/messages", body: Array(#"{"type": "command", "payload": "status"}"#.utf8))
+        #expect(try reply.json()["result"] as? String == "ran status", "\(reply.bodyText)")
+        #expect(FileManager.default.fileExists(atPath: harness.dataDirectory + "/messages.sqlite"))
+
+        process.interrupt()  // SIGINT; SIGTERM takes the same path
+        var status: Int32?
+        for await code in exited.stream {
+            status = code
+            break
+        }
+        #expect(status == 0)
+        for await _ in stopped.stream { break }
+        await device.disconnect()
+    }
+}
