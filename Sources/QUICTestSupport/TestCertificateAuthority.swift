@@ -1,7 +1,5 @@
-import Crypto
 public import Foundation
-import SwiftASN1
-import X509
+import QuicFlowPKI
 
 #if canImport(Glibc)
 import Glibc
@@ -19,6 +17,9 @@ import Darwin
 /// leaf certificates for servers and clients. Nothing is persisted unless you ask for it with
 /// ``writeFiles(for:in:name:)``, so every test run gets keys nobody else has seen.
 ///
+/// Certificates are built by QuicFlowPKI's `FleetCertificateAuthority`, so tests exercise the
+/// same code that makes a real fleet's certificates.
+///
 /// ```swift
 /// let ca = try TestCertificateAuthority()
 /// let server = try ca.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"])
@@ -32,9 +33,7 @@ public final class TestCertificateAuthority: Sendable {
     /// The self-signed CA certificate as a `CERTIFICATE` PEM block, for use as a trust anchor.
     public let certificatePEM: String
 
-    private let privateKey: P256.Signing.PrivateKey
-    private let certificate: Certificate
-    private let subjectKeyIdentifier: SubjectKeyIdentifier
+    private let authority: FleetCertificateAuthority
 
     /// Creates a new certificate authority with a freshly generated key.
     ///
@@ -44,36 +43,12 @@ public final class TestCertificateAuthority: Sendable {
     /// - Parameter commonName: The subject common name of the CA certificate.
     /// - Throws: If the certificate cannot be built or serialised.
     public init(commonName: String = "QuicFlow Test CA") throws {
-        let key = P256.Signing.PrivateKey()
-        let certificateKey = Certificate.PrivateKey(key)
-        let name = try DistinguishedName {
-            CommonName(commonName)
+        let authority = try Self.translating { () throws(PKIError) in
+            try FleetCertificateAuthority(commonName: commonName, validity: .seconds(30 * 24 * 60 * 60))
         }
-        let subjectKeyIdentifier = SubjectKeyIdentifier(hash: certificateKey.publicKey)
-        let now = Date()
-
-        let certificate = try Certificate(
-            version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: certificateKey.publicKey,
-            notValidBefore: now.addingTimeInterval(-60),
-            notValidAfter: now.addingTimeInterval(30 * 24 * 60 * 60),
-            issuer: name,
-            subject: name,
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
-                subjectKeyIdentifier
-            },
-            issuerPrivateKey: certificateKey
-        )
-
         self.commonName = commonName
-        self.privateKey = key
-        self.certificate = certificate
-        self.subjectKeyIdentifier = subjectKeyIdentifier
-        self.certificatePEM = try certificate.serializeAsPEM().pemString
+        self.authority = authority
+        self.certificatePEM = authority.certificatePEM
     }
 
     /// Issues a leaf certificate for a TLS server or client, signed by this authority.
@@ -90,8 +65,8 @@ public final class TestCertificateAuthority: Sendable {
     ///     the subject alternative name extension.
     ///   - validFor: How long from now the certificate stays valid, in seconds. Must be positive.
     /// - Returns: The certificate and its private key as PEM.
-    /// - Throws: ``TestCertificateAuthorityError`` if an IP address literal cannot be parsed, or an
-    ///   error from swift-certificates if the certificate cannot be built.
+    /// - Throws: ``TestCertificateAuthorityError`` if an IP address literal cannot be parsed or the
+    ///   certificate cannot be built.
     public func issue(
         commonName: String,
         dnsNames: [String] = [],
@@ -99,47 +74,14 @@ public final class TestCertificateAuthority: Sendable {
         validFor: TimeInterval = 3600
     ) throws -> IssuedCertificate {
         precondition(validFor > 0, "validFor must be positive, got \(validFor)")
-
-        var alternativeNames = dnsNames.map { GeneralName.dnsName($0) }
-        for literal in ipAddresses {
-            guard let bytes = Self.ipAddressBytes(literal) else {
-                throw TestCertificateAuthorityError("'\(literal)' is not an IPv4 or IPv6 address literal")
-            }
-            alternativeNames.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...])))
+        let leaf = try Self.translating { () throws(PKIError) in
+            try authority.issue(
+                commonName: commonName, dnsNames: dnsNames, ipAddresses: ipAddresses,
+                validity: .seconds(validFor), usages: [.serverAuth, .clientAuth])
         }
-
-        let key = P256.Signing.PrivateKey()
-        let certificateKey = Certificate.PrivateKey(key)
-        let subject = try DistinguishedName {
-            CommonName(commonName)
-        }
-        let now = Date()
-
-        let certificate = try Certificate(
-            version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: certificateKey.publicKey,
-            notValidBefore: now.addingTimeInterval(-60),
-            notValidAfter: now.addingTimeInterval(validFor),
-            issuer: self.certificate.subject,
-            subject: subject,
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([.serverAuth, .clientAuth])
-                SubjectKeyIdentifier(hash: certificateKey.publicKey)
-                AuthorityKeyIdentifier(keyIdentifier: self.subjectKeyIdentifier.keyIdentifier)
-                if !alternativeNames.isEmpty {
-                    SubjectAlternativeNames(alternativeNames)
-                }
-            },
-            issuerPrivateKey: Certificate.PrivateKey(self.privateKey)
-        )
-
         return IssuedCertificate(
-            certificatePEM: try certificate.serializeAsPEM().pemString,
-            privateKeyPEM: key.pemRepresentation,
+            certificatePEM: leaf.certificatePEM,
+            privateKeyPEM: leaf.privateKeyPEM,
             commonName: commonName,
             dnsNames: dnsNames,
             ipAddresses: ipAddresses
@@ -168,9 +110,11 @@ public final class TestCertificateAuthority: Sendable {
             certificateFile: directory + "/\(name).pem",
             keyFile: directory + "/\(name).key"
         )
-        try Self.writeFile(self.certificatePEM, to: files.caFile, mode: 0o644)
-        try Self.writeFile(cert.certificatePEM, to: files.certificateFile, mode: 0o644)
-        try Self.writeFile(cert.privateKeyPEM, to: files.keyFile, mode: 0o600)
+        try Self.translating { () throws(PKIError) in
+            try AtomicFile.save(self.certificatePEM, to: files.caFile, mode: 0o644, replacing: true)
+            try AtomicFile.save(cert.certificatePEM, to: files.certificateFile, mode: 0o644, replacing: true)
+            try AtomicFile.save(cert.privateKeyPEM, to: files.keyFile, mode: 0o600, replacing: true)
+        }
         return files
     }
 
@@ -200,43 +144,12 @@ public final class TestCertificateAuthority: Sendable {
         return path
     }
 
-    private static func ipAddressBytes(_ literal: String) -> [UInt8]? {
-        // inet_pton writes the address in network byte order, which is exactly the SAN encoding.
-        // Raw byte arrays rather than in_addr/in6_addr keep the C struct types out of this module.
-        var v4 = [UInt8](repeating: 0, count: 4)
-        if inet_pton(AF_INET, literal, &v4) == 1 {
-            return v4
-        }
-        var v6 = [UInt8](repeating: 0, count: 16)
-        if inet_pton(AF_INET6, literal, &v6) == 1 {
-            return v6
-        }
-        return nil
-    }
-
-    private static func writeFile(_ contents: String, to path: String, mode: mode_t) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw TestCertificateAuthorityError("cannot open '\(path)' for writing", errno: errno)
-        }
-        defer { close(fd) }
-
-        // open(2) only applies the mode to files it creates; fix up one left over from an earlier run.
-        guard fchmod(fd, mode) == 0 else {
-            throw TestCertificateAuthorityError("cannot set the mode of '\(path)'", errno: errno)
-        }
-
-        let bytes = Array(contents.utf8)
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { buffer in
-                write(fd, buffer.baseAddress! + written, buffer.count - written)
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw TestCertificateAuthorityError("cannot write '\(path)'", errno: errno)
-            }
-            written += result
+    /// Runs `body`, reporting QuicFlowPKI's errors as this type's, as callers expect.
+    private static func translating<T>(_ body: () throws(PKIError) -> T) throws(TestCertificateAuthorityError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw TestCertificateAuthorityError(error.message)
         }
     }
 }

@@ -65,7 +65,8 @@ final class ServerHarness: Sendable {
     /// A device client (not yet connected) that answers commands with "ran PAYLOAD".
     func device(_ id: String) async throws -> BackboneClient {
         let client = BackboneClient(configuration: try ClientConfiguration(
-            clientID: id, caFile: files.caFile, initialBackoff: .milliseconds(100), maxBackoff: .milliseconds(500)))
+            clientID: id, caFile: files.caFile, initialBackoff: .milliseconds(100), maxBackoff: .milliseconds(500),
+            heartbeatInterval: .seconds(1)))
         await client.register(for: .command) { message in
             if message.text.hasPrefix("slow") { try await Task.sleep(for: .seconds(1)) }
             return .success(text: "ran " + message.text)

@@ -127,6 +127,19 @@ struct SessionTests {
         await server.stop()
     }
 
+    @Test("mTLS: a client id of the longest allowed length (256 bytes) is bound to its certificate")
+    func longestIdentity() async throws {
+        let fixture = try Fixture()
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration(requireClientCertificate: true))
+        let id = String(repeating: "d", count: 256)
+        let certificate = try fixture.authority.writeFiles(
+            for: try fixture.authority.issue(commonName: id), in: fixture.directory, name: "longest")
+        let client = try await fixture.connectClient(try fixture.clientConfiguration(id, certificate: certificate), port: port)
+        #expect(await server.clients().map(\.clientID) == [id])
+        await client.disconnect()
+        await server.stop()
+    }
+
     @Test("the client reconnects with exponential backoff after the server restarts")
     func reconnectAfterRestart() async throws {
         let fixture = try Fixture()

@@ -716,7 +716,8 @@ final class ConnectionCore {
             ngtcp2_conn_set_tls_alert(conn, 120)  // no_application_protocol
             return NGTCP2_ERR_CALLBACK_FAILURE
         }
-        var cn = [CChar](repeating: 0, count: 256)
+        // 256 bytes of name (a client id may be that long, PROTOCOL.md) and its NUL.
+        var cn = [CChar](repeating: 0, count: 257)
         var names = [CChar](repeating: 0, count: 4096)
         if qf_tls_peer_identity(session, &cn, cn.count, &names, names.count) == 0 {
             let commonName = String(nulTerminated: cn)

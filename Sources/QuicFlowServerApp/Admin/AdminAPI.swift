@@ -17,9 +17,17 @@ enum AdminAPI {
             protected.add(middleware: BearerTokenMiddleware(token: Array(token.utf8)))
         }
         protected.get("metrics") { _, _ in
-            Hummingbird.Response(
+            var text = await server.prometheusText()
+            // The daemon's own figures, after the backbone's.
+            if let queued = try? await store.queuedCount() {
+                text += "# HELP quicflow_queued_messages Messages waiting in the store for offline clients.\n"
+                text += "# TYPE quicflow_queued_messages gauge\nquicflow_queued_messages \(queued)\n"
+            }
+            text += "# HELP quicflow_event_listeners Open GET /v1/events streams.\n"
+            text += "# TYPE quicflow_event_listeners gauge\nquicflow_event_listeners \(events.listenerCount)\n"
+            return Hummingbird.Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(string: await server.prometheusText())))
+                body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         protected.get("v1/clients") { _, _ in
             await server.clients().map(ClientView.init)

@@ -1,4 +1,0 @@
-import Testing
-
-@Suite("Fleet certificates")
-struct FleetCertificatesPlaceholderTests {}
