@@ -38,7 +38,7 @@ struct ServerExecutableTests {
         #expect(openAdmin.stderr.contains("--admin-token-file"), "\(openAdmin)")
     }
 
-    @Test("serve from a config file with a flag overriding it; a device gets a command; SIGTERM stops it gracefully")
+    @Test("serve from a config file with a flag overriding it; a device gets a command; SIGTERM stops it gracefully (exit 0, clients closed with code 7)")
     func serveAndStop() async throws {
         let harness = try ServerHarness()
         let adminPort = TestPorts.restartable()
@@ -82,7 +82,7 @@ struct ServerExecutableTests {
         #expect(try reply.json()["result"] as? String == "ran status", "\(reply.bodyText)")
         #expect(FileManager.default.fileExists(atPath: harness.dataDirectory + "/messages.sqlite"))
 
-        process.interrupt()  // SIGINT; SIGTERM takes the same path
+        process.terminate()  // SIGTERM
         var status: Int32?
         for await code in exited.stream {
             status = code
