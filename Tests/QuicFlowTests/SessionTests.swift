@@ -140,6 +140,29 @@ struct SessionTests {
         await server.stop()
     }
 
+    @Test("clients sharing one endpoint (one UDP socket) each register; one leaving does not end the others")
+    func sharedEndpoint() async throws {
+        let fixture = try Fixture()
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration())
+        let configuration = try fixture.clientConfiguration("shared-0")
+        let endpoint = try await QUICEndpoint.client(configuration: configuration.endpointConfiguration)
+        var clients: [BackboneClient] = []
+        for index in 0..<3 {
+            let client = BackboneClient(configuration: try fixture.clientConfiguration("shared-\(index)"), endpoint: endpoint)
+            await client.register(for: .command) { _ in .success(text: "shared-\(index)") }
+            try await client.connect(host: "127.0.0.1", port: port, serverName: "localhost")
+            clients.append(client)
+        }
+        #expect(await Set(server.clients().map(\.remoteAddress)).count == 1, "one socket for all three")
+        await clients[0].disconnect()
+        for index in 1..<3 {
+            #expect(try await server.send(Message(type: .command, text: "who", waitAck: true), to: "shared-\(index)").text == "shared-\(index)")
+        }
+        for client in clients.dropFirst() { await client.disconnect() }
+        await endpoint.close()
+        await server.stop()
+    }
+
     @Test("the client reconnects with exponential backoff after the server restarts")
     func reconnectAfterRestart() async throws {
         let fixture = try Fixture()

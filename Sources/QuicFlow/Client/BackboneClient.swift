@@ -1,6 +1,6 @@
 public import Logging
 import NIOCore
-import QUICTransport
+public import QUICTransport
 import QuicFlowProtocol
 
 /// A device's connection to the backbone: registers with its client id,
@@ -24,6 +24,8 @@ public actor BackboneClient {
     private var hooks = ClientEventHooks()
     private var handlers: [MessageType: any MessageHandler] = [:]
     private var endpoint: QUICEndpoint?
+    /// An endpoint the caller owns and shares between clients; never closed here.
+    private let sharedEndpoint: QUICEndpoint?
     private var connection: QUICConnection?
     private var target: (host: String, port: Int, serverName: String?)?
     private var supervisor: Task<Void, Never>?
@@ -38,8 +40,17 @@ public actor BackboneClient {
     public private(set) var state: ClientConnectionState = .idle
 
     /// Creates a client; ``connect(host:port:serverName:)`` starts it.
-    public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "quicflow.client")) {
+    /// - Parameter endpoint: a client endpoint to connect from, shared with
+    ///   other clients (one UDP socket for many sessions, as a load generator
+    ///   needs); its TLS settings must match `configuration`'s, and the
+    ///   client never closes it. `nil` (the default): the client opens and
+    ///   closes its own.
+    public init(
+        configuration: ClientConfiguration, logger: Logger = Logger(label: "quicflow.client"),
+        endpoint: QUICEndpoint? = nil
+    ) {
         self.configuration = configuration
+        self.sharedEndpoint = endpoint
         self.logger = logger
         self.exchange = MessageExchange(maxMessageSize: configuration.maxMessageSize)
         self.dispatcher = Dispatcher(
@@ -77,16 +88,20 @@ public actor BackboneClient {
         state = .connecting
         target = (host, port, serverName)
         do {
-            let endpoint = try await QUICEndpoint.client(
-                host: host.contains(":") ? "::" : "0.0.0.0", configuration: configuration.endpointConfiguration,
-                logger: logger)
+            let endpoint: QUICEndpoint
+            if let sharedEndpoint {
+                endpoint = sharedEndpoint
+            } else {
+                endpoint = try await QUICEndpoint.client(
+                    host: host.contains(":") ? "::" : "0.0.0.0", configuration: configuration.endpointConfiguration,
+                    logger: logger)
+            }
             self.endpoint = endpoint
             try await establish()
         } catch {
             wantsConnection = false
             state = .idle
-            await endpoint?.close()
-            endpoint = nil
+            await closeOwnEndpoint()
             throw error
         }
     }
@@ -136,8 +151,7 @@ public actor BackboneClient {
             await connection.close(errorCode: CloseCode.normal, reason: "client disconnected")
         }
         connection = nil
-        await endpoint?.close()
-        endpoint = nil
+        await closeOwnEndpoint()
         state = .idle
     }
 
@@ -265,6 +279,11 @@ public actor BackboneClient {
         await connectionLost(generation: generation, reason: reason)
     }
 
+    private func closeOwnEndpoint() async {
+        if sharedEndpoint == nil { await endpoint?.close() }
+        endpoint = nil
+    }
+
     private func heartbeatFailed() {
         hooks.onHeartbeatTimeout?()
     }
@@ -277,8 +296,7 @@ public actor BackboneClient {
         guard wantsConnection, configuration.reconnectEnabled else {
             wantsConnection = false
             state = .idle
-            await endpoint?.close()
-            endpoint = nil
+            await closeOwnEndpoint()
             return
         }
         state = .connecting

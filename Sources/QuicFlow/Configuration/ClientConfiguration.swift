@@ -105,7 +105,10 @@ public struct ClientConfiguration: Sendable {
         self.transport = transport
     }
 
-    var endpointConfiguration: QUICEndpointConfiguration {
+    /// The QUIC endpoint settings this configuration makes (trust roots,
+    /// client certificate, ALPN, transport); use them for an endpoint shared
+    /// between clients (``BackboneClient/init(configuration:logger:endpoint:)``).
+    public var endpointConfiguration: QUICEndpointConfiguration {
         var tls = QUICTLSConfiguration.client(
             trustRoots: caFile.map { .file($0) } ?? .system, applicationProtocols: [WireConstants.alpn])
         tls.insecureSkipVerify = insecureSkipVerify
