@@ -206,6 +206,11 @@ let package = Package(
             dependencies: [
                 "QUICTransport",
                 "QUICTestSupport",
+                "QuicFlow",
+                "QuicFlowAgent",
+                "QuicFlowCtl",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

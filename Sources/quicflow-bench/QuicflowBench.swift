@@ -7,6 +7,9 @@ struct QuicflowBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quicflow-bench",
         abstract: "Measure QuicFlow's throughput and latency over loopback.",
-        subcommands: [TransportBenchmark.self]
+        subcommands: [
+            RTTBenchmark.self, RPSBenchmark.self, BulkBenchmark.self, HandshakeBenchmark.self, FanoutBenchmark.self,
+            OutboxBenchmark.self, IdleBenchmark.self, TransportBenchmark.self,
+        ]
     )
 }
