@@ -32,8 +32,8 @@ public actor AgentService: Service {
     /// Server commands being handled now, by msg_id, so a repeat that
     /// arrives meanwhile waits for the same run.
     private var runningCommands: [String: Task<Response, Never>] = [:]
-    private let connectivity: AsyncStream<Void>
-    private let connectivitySignal: AsyncStream<Void>.Continuation
+    /// Wakes the delivery loop: connected, new outbox rows, shutting down.
+    private let wakeDelivery = WakeSignal()
     /// Status changes, written to the database in order by one task.
     private let stateUpdates: AsyncStream<[AgentStateKey: String?]>
     private let stateUpdate: AsyncStream<[AgentStateKey: String?]>.Continuation
@@ -51,7 +51,6 @@ public actor AgentService: Service {
         self.outbox = try Outbox(path: configuration.outboxPath, maxMessages: configuration.outbox.maxMessages)
         self.client = BackboneClient(configuration: try configuration.clientConfiguration(), logger: logger)
         self.runner = HandlerRunner(logger: logger)
-        (connectivity, connectivitySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (stateUpdates, stateUpdate) = AsyncStream.makeStream()
     }
 
@@ -102,7 +101,7 @@ public actor AgentService: Service {
     private func shutDown() async {
         logger.notice("shutting down: no new work; waiting for running handlers", metadata: ["timeout": "\(shutdownTimeout)"])
         accepting = false
-        connectivitySignal.yield()
+        wakeDelivery.signal()
         if !(await client.waitForAnswers(timeout: shutdownTimeout)) {
             logger.warning("handlers still running at the shutdown deadline; their results are queued as RESPONSE messages if they finish")
         }
@@ -119,11 +118,11 @@ public actor AgentService: Service {
 
     private func setUpClient() async {
         var hooks = ClientEventHooks()
-        let signal = connectivitySignal
+        let wake = wakeDelivery
         let outbox = self.outbox
         let logger = self.logger
         hooks.onConnect = { [weak self] in
-            signal.yield()
+            wake.signal()
             self?.record([
                 .connectionState: "connected", .connectedSince: Self.millis(), .nextRetryAt: nil,
                 .reconnectAttempts: "0",
@@ -185,8 +184,8 @@ public actor AgentService: Service {
     /// during the session go at once.
     private func deliver() async {
         // New rows and a (re)connection both wake the loop.
-        let forwarder = Task { [connectivitySignal, outbox] in
-            for await _ in outbox.changes() { connectivitySignal.yield() }
+        let forwarder = Task { [wakeDelivery, outbox] in
+            for await _ in outbox.changes() { wakeDelivery.signal() }
         }
         defer { forwarder.cancel() }
         let settings = configuration.outbox
@@ -195,7 +194,7 @@ public actor AgentService: Service {
         while !Task.isCancelled && accepting {
             guard await client.state == .connected else {
                 sessionStart = nil
-                await Self.wake(connectivity, within: .milliseconds(500))
+                await wakeDelivery.wait(timeout: .milliseconds(500))
                 continue
             }
             let start = sessionStart ?? Outbox.unixMillisNow()
@@ -214,11 +213,11 @@ public actor AgentService: Service {
                 batch = try await outbox.nextBatch(limit: settings.inFlight)
             } catch {
                 logger.error("cannot read the outbox", metadata: ["error": "\(error.message)"])
-                await Self.wake(connectivity, within: .seconds(1))
+                await wakeDelivery.wait(timeout: .seconds(1))
                 continue
             }
             if batch.isEmpty {
-                await Self.wake(connectivity, within: .milliseconds(500))
+                await wakeDelivery.wait(timeout: .milliseconds(500))
                 continue
             }
             await withTaskGroup(of: Void.self) { group in
@@ -274,19 +273,6 @@ public actor AgentService: Service {
         var delay = reconnect.initialBackoff
         for _ in 1..<max(1, min(attempt, 30)) where delay < reconnect.maxBackoff { delay = delay * 2 }
         return min(delay, reconnect.maxBackoff)
-    }
-
-    /// Waits for a signal, or `timeout` as a backstop (retry times of
-    /// rows put back after a failure pass without a signal).
-    private static func wake(_ signals: AsyncStream<Void>, within timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in signals { return }
-            }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-        }
     }
 
     // MARK: - Server messages
