@@ -101,7 +101,10 @@ public final class Outbox: Sendable {
         try DatabaseFiles.restrict(path)
         let database = OutboxDatabase(queue, path: path)
         self.database = database
-        self.notifier = OutboxChangeNotifier(dataVersion: dataVersion, pollInterval: changePollInterval) {
+        self.notifier = OutboxChangeNotifier(
+            dataVersion: dataVersion, pollInterval: changePollInterval,
+            fileStamp: { FileStamp.of([path + "-wal", path]) }
+        ) {
             try? await database.read { db in
                 try Int64.fetchOne(db, sql: "PRAGMA data_version")
             }
@@ -276,6 +279,37 @@ public final class Outbox: Sendable {
                     Data(response.result),
                 ])
             try Self.trim(db, table: "history", keeping: historyLimit)
+        }
+    }
+
+    /// Records several deliveries in one transaction (one sync to disk):
+    /// each row leaves the outbox for the history, as ``markDelivered(id:response:)``
+    /// does. Rows that are no longer in the outbox (purged meanwhile) are skipped.
+    /// - Returns: how many rows were recorded.
+    @discardableResult
+    public func markDelivered(_ deliveries: [(id: Int64, response: Response)]) async throws(AgentError) -> Int {
+        guard !deliveries.isEmpty else { return 0 }
+        let now = Self.unixMillisNow()
+        let historyLimit = historyLimit
+        let batch = deliveries.map { (id: $0.id, status: $0.response.status.rawValue, error: $0.response.error, result: Data($0.response.result)) }
+        return try await write("record deliveries") { db in
+            var recorded = 0
+            for delivery in batch {
+                guard let row = try Row.fetchOne(db, sql: """
+                    DELETE FROM messages WHERE id = ? RETURNING msg_id, type, attempts, created_at
+                    """, arguments: [delivery.id])
+                else { continue }
+                try db.execute(sql: """
+                    INSERT INTO history (msg_id, type, status, error, attempts, created_at, delivered_at, result)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [
+                        row["msg_id"] as String, row["type"] as String, delivery.status, delivery.error,
+                        row["attempts"] as Int, row["created_at"] as Int64, now, delivery.result,
+                    ])
+                recorded += 1
+            }
+            try Self.trim(db, table: "history", keeping: historyLimit)
+            return recorded
         }
     }
 

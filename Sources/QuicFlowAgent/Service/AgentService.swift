@@ -220,19 +220,41 @@ public actor AgentService: Service {
                 await wakeDelivery.wait(timeout: .milliseconds(500))
                 continue
             }
-            await withTaskGroup(of: Void.self) { group in
+            // The ACKed rows of a batch leave the outbox in one transaction:
+            // one sync to disk per batch instead of one per message. A crash
+            // before it sends them again, which the server's de-duplication absorbs.
+            let delivered = await withTaskGroup(of: (id: Int64, response: Response)?.self) { group in
+                var nextPaced = ContinuousClock.now
                 for message in batch {
                     group.addTask { await self.deliver(message) }
-                    // Pace the backlog so a long one does not flood the server.
+                    // Pace the backlog so a long one does not flood the server;
+                    // sleeps shorter than a millisecond cost more than they pace.
                     if message.createdAt < start || message.attempts > 1 {
-                        try? await Task.sleep(for: replayGap)
+                        nextPaced = max(nextPaced, ContinuousClock.now - .milliseconds(1)) + replayGap
+                        if nextPaced - ContinuousClock.now >= .milliseconds(1) {
+                            try? await Task.sleep(until: nextPaced)
+                        }
                     }
                 }
+                var delivered: [(id: Int64, response: Response)] = []
+                for await outcome in group {
+                    if let outcome { delivered.append(outcome) }
+                }
+                return delivered
+            }
+            do {
+                if try await outbox.markDelivered(delivered) > 0 {
+                    record([.lastDeliveryAt: Self.millis()])
+                }
+            } catch {
+                logger.error("cannot record deliveries; they will be sent again", metadata: ["count": "\(delivered.count)", "error": "\(error.message)"])
             }
         }
     }
 
-    private func deliver(_ row: OutboxMessage) async {
+    /// Sends one row and waits for its ACK; returns the ACK to record, or
+    /// `nil` when the row was put back (retry) or given up (dead).
+    private func deliver(_ row: OutboxMessage) async -> (id: Int64, response: Response)? {
         // Always with an ACK: only an ACK lets a row leave the outbox.
         var message = Message(type: row.type, payload: row.payload, waitAck: true, timeout: configuration.outbox.ackTimeout)
         message.msgID = row.msgID
@@ -241,10 +263,9 @@ public actor AgentService: Service {
             if response.status == .timeout {
                 // The server may be overloaded: back off before the next try.
                 try await outbox.markRetry(id: row.id, error: response.error, notBefore: retryTime(attempts: row.attempts))
-            } else {
-                try await outbox.markDelivered(id: row.id, response: response)
-                record([.lastDeliveryAt: Self.millis()])
+                return nil
             }
+            return (row.id, response)
         } catch let error as AgentError {
             logger.error("cannot record a delivery", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
         } catch let error as QuicFlowError where error.code == .messageTooLarge {
@@ -259,6 +280,7 @@ public actor AgentService: Service {
                 logger.error("cannot put a message back in the outbox", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
             }
         }
+        return nil
     }
 
     /// When a message that got a TIMEOUT ACK on its `attempts`-th try is due again.
