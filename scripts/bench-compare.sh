@@ -20,6 +20,11 @@ for product in quicflow-bench quicflow-agent quicflow-server quicflowctl; do
   swift build -c release --product "$product" >/tmp/bench-build.log 2>&1 || { cat /tmp/bench-build.log >&2; exit 1; }
 done
 bin=$(swift build -c release --show-bin-path)
+# The agent as scripts/install-agent.sh ships it: Swift runtime linked in.
+swift build -c release --product quicflow-agent --static-swift-stdlib --scratch-path .build-static >/tmp/bench-build.log 2>&1 \
+  || { cat /tmp/bench-build.log >&2; exit 1; }
+export QUICFLOW_AGENT_BIN
+QUICFLOW_AGENT_BIN="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/quicflow-agent"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/quicflow-bench.XXXXXX")
 trap 'pkill -P $$ gtlsserver 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -56,8 +56,10 @@ bash scripts/ensure-packages.sh libngtcp2-crypto-gnutls-dev libngtcp2-dev libgnu
 
 if [ -z "$binary" ]; then
   echo "install-agent.sh: building quicflow-agent (release)"
-  swift build -c release --product quicflow-agent
-  binary="$(swift build -c release --show-bin-path)/quicflow-agent"
+  # The Swift runtime linked in: no Swift libraries needed on the device, and
+  # `quicflow-agent send` starts in ~16 ms instead of ~23 ms (quicflow-bench outbox).
+  swift build -c release --product quicflow-agent --static-swift-stdlib --scratch-path .build-static
+  binary="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/quicflow-agent"
 fi
 if [ ! -x "$binary" ]; then
   echo "install-agent.sh: $binary is not an executable" >&2
