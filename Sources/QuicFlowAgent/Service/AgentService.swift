@@ -191,6 +191,7 @@ public actor AgentService: Service {
         let settings = configuration.outbox
         let replayGap = Duration.seconds(1) / settings.replayRate
         var sessionStart: Int64?
+        var nextExpiry = ContinuousClock.now
         while !Task.isCancelled && accepting {
             guard await client.state == .connected else {
                 sessionStart = nil
@@ -199,14 +200,11 @@ public actor AgentService: Service {
             }
             let start = sessionStart ?? Outbox.unixMillisNow()
             sessionStart = start
-            do {
-                let dead = try await outbox.expire(
-                    maxAge: settings.maxAge, maxAttempts: settings.maxAttempts == 0 ? nil : settings.maxAttempts)
-                if dead > 0 {
-                    logger.warning("messages given up (max_age or max_attempts); `quicflow-agent outbox retry` queues them again", metadata: ["count": "\(dead)"])
-                }
-            } catch {
-                logger.warning("cannot expire old messages", metadata: ["error": "\(error.message)"])
+            // Expiry scans every pending row: once a second, not once a batch
+            // (per batch it made replaying a 100,000-row backlog quadratic).
+            if ContinuousClock.now >= nextExpiry {
+                nextExpiry = ContinuousClock.now + .seconds(1)
+                await expireOld(settings)
             }
             let batch: [OutboxMessage]
             do {
@@ -249,6 +247,19 @@ public actor AgentService: Service {
             } catch {
                 logger.error("cannot record deliveries; they will be sent again", metadata: ["count": "\(delivered.count)", "error": "\(error.message)"])
             }
+        }
+    }
+
+    /// Marks messages past max_age or max_attempts dead.
+    private func expireOld(_ settings: AgentConfiguration.OutboxSettings) async {
+        do {
+            let dead = try await outbox.expire(
+                maxAge: settings.maxAge, maxAttempts: settings.maxAttempts == 0 ? nil : settings.maxAttempts)
+            if dead > 0 {
+                logger.warning("messages given up (max_age or max_attempts); `quicflow-agent outbox retry` queues them again", metadata: ["count": "\(dead)"])
+            }
+        } catch {
+            logger.warning("cannot expire old messages", metadata: ["error": "\(error.message)"])
         }
     }
 
