@@ -14,7 +14,7 @@ struct OutboxBenchmark: AsyncParsableCommand {
     @Option(help: "Backlog to enqueue in batches and replay.") var backlog = 100_000
     @Option(help: "Rows per batch (one transaction, one fsync).") var batch = 500
     @Option(help: "quicflow-agent send calls to time.") var sendCalls = 30
-    @Option(help: "Messages in flight during the replay.") var inFlight = 64
+    @Option(help: "Messages in flight during the replay (the agent's outbox.in_flight).") var inFlight = 256
 
     func run() async throws {
         let backbone = try await BenchBackbone()
