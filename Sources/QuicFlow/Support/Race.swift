@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Races an operation against a timeout without waiting for a loser that
@@ -15,9 +17,15 @@ enum Race {
             let work = Task {
                 race.finish(with: await operation())
             }
-            let timer = Task {
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled, race.finish(with: nil) {
+            // A NIO timer rather than a sleeping task: one per message sent
+            // and per handler run, and a task with Task.sleep costs a task
+            // start, a dispatch timer and their thread hand-offs.
+            let (seconds, attoseconds) = timeout.components
+            let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+            let delay = TimeAmount.nanoseconds(
+                nanoseconds.overflow ? .max : nanoseconds.partialValue.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue)
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: delay) {
+                if race.finish(with: nil) {
                     work.cancel()
                 }
             }
