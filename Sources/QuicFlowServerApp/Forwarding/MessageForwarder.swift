@@ -32,7 +32,7 @@ actor MessageForwarder {
     /// offline and `ttl` is given, queues it instead.
     /// - Throws: ``QuicFlowError`` from the send (unknownClient when offline
     ///   without `ttl`, tooManyPromises, messageTooLarge), or
-    ///   ``ServerAppError`` (`storage`) when the store fails.
+    ///   ``ServerAppError`` (`storage`) when a message to queue cannot be stored.
     func send(_ message: Message, to clientID: String, queueFor ttl: Duration?) async throws -> ForwardOutcome {
         let msgID = message.msgID ?? ""
         let clock = ContinuousClock()
@@ -65,7 +65,13 @@ actor MessageForwarder {
         if message.waitAck {
             settle(&record, with: response)
         }
-        try await store.insert(record)
+        do {
+            try await store.insert(record)
+        } catch {
+            // The device has the message and the caller gets its answer; only
+            // the later lookup by msg_id is lost, so that is no reason to fail.
+            logger.error("cannot record a sent message", metadata: ["msg_id": "\(msgID)", "error": "\(error)"])
+        }
         return .answered(message.waitAck ? response : nil, latency: latency)
     }
 

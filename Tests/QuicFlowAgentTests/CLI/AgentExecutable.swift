@@ -1,4 +1,5 @@
 import Foundation
+import QUICTestSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -8,18 +9,7 @@ import Glibc
 enum AgentExecutable {
     /// Next to the test bundle in the build directory (SwiftPM builds every
     /// product before running tests), or `$QUICFLOW_AGENT_BIN`.
-    static let path: String = {
-        if let path = ProcessInfo.processInfo.environment["QUICFLOW_AGENT_BIN"] { return path }
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = URL(fileURLWithPath: me).deletingLastPathComponent()
-        // The runner may live inside the .xctest bundle directory.
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("quicflow-agent").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return "quicflow-agent-not-built"
-    }()
+    static let path = BuiltExecutable("quicflow-agent", environmentOverride: "QUICFLOW_AGENT_BIN").path
 
     /// What one finished run printed and how it ended.
     struct Run: Sendable {
