@@ -23,7 +23,7 @@ public final class ServerApp: Sendable {
     /// The QUIC backbone.
     public let server: BackboneServer
     /// The admin API's settings.
-    public let admin: AdminConfiguration
+    public var admin: AdminConfiguration { configuration.admin }
     private let configuration: ServerAppConfiguration
     private let logger: Logger
     private let store: MessageStore
@@ -42,10 +42,9 @@ public final class ServerApp: Sendable {
     public init(_ configuration: ServerAppConfiguration, logger: Logger = Logger(label: "quicflow.server")) throws(ServerAppError) {
         self.configuration = configuration
         self.server = BackboneServer(configuration: configuration.backbone, logger: logger)
-        self.admin = configuration.admin
         self.logger = logger
         self.store = try MessageStore(directory: configuration.dataDirectory)
-        self.events = EventHub(logger: logger)
+        self.events = EventHub()
         self.forwarder = MessageForwarder(server: server, store: store, events: events, logger: logger)
         self.hookRunner = HandlerRunner(logger: logger)
         (adminReady, adminReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))

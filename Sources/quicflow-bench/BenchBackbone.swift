@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import QUICTestSupport
+import QUICTransport
 import QuicFlow
 
 /// A backbone server in this process with throwaway certificates, and
@@ -17,11 +18,8 @@ final class BenchBackbone: Sendable {
     static let maxMessageSize = 2 << 20
 
     init(maxClients: Int = 20_000) async throws {
-        directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "quicflow-bench")
-        let authority = try TestCertificateAuthority()
-        files = try authority.writeFiles(
-            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
-            in: directory, name: "server")
+        files = try BenchCertificates.make(prefix: "quicflow-bench")
+        directory = files.directory
         var logger = Logger(label: "bench.server")
         logger.logLevel = .warning
         server = BackboneServer(configuration: try ServerConfiguration(
@@ -49,9 +47,9 @@ final class BenchBackbone: Sendable {
     }
 
     /// A connected client.
-    func connectedClient(_ id: String, endpoint: QUICEndpointShare? = nil) async throws -> BackboneClient {
+    func connectedClient(_ id: String, endpoint: QUICEndpoint? = nil) async throws -> BackboneClient {
         let client = BackboneClient(
-            configuration: try clientConfiguration(id), logger: Self.quietLogger, endpoint: endpoint?.endpoint)
+            configuration: try clientConfiguration(id), logger: Self.quietLogger, endpoint: endpoint)
         try await client.connect(host: "127.0.0.1", port: port, serverName: "localhost")
         return client
     }

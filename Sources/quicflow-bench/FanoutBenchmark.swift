@@ -18,12 +18,8 @@ struct FanoutBenchmark: AsyncParsableCommand {
     @Option(help: "Broadcasts to time.") var broadcasts = 5
 
     func run() async throws {
-        let directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "quicflow-fanout")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let authority = try TestCertificateAuthority()
-        let files = try authority.writeFiles(
-            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
-            in: directory, name: "server")
+        let files = try BenchCertificates.make(prefix: "quicflow-fanout")
+        defer { try? FileManager.default.removeItem(atPath: files.directory) }
         let quicPort = Int.random(in: 20_000...29_999)
         let adminPort = quicPort + 1
         let server = Process()
@@ -46,10 +42,10 @@ struct FanoutBenchmark: AsyncParsableCommand {
 
         let received = Counter()
         let (allReceived, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        var shares: [QUICEndpointShare] = []
+        var shares: [QUICEndpoint] = []
         let configuration = try ClientConfiguration(clientID: "x", caFile: files.caFile)
         for _ in 0..<((clients + perEndpoint - 1) / perEndpoint) {
-            shares.append(QUICEndpointShare(endpoint: try await QUICEndpoint.client(configuration: configuration.endpointConfiguration)))
+            shares.append(try await QUICEndpoint.client(configuration: configuration.endpointConfiguration))
         }
         let endpoints = shares
         let perEndpoint = self.perEndpoint
@@ -65,7 +61,7 @@ struct FanoutBenchmark: AsyncParsableCommand {
                             configuration: try ClientConfiguration(
                                 clientID: "fan-\(index)", caFile: files.caFile, reconnectEnabled: false,
                                 heartbeatInterval: .seconds(60), heartbeatTimeout: .seconds(30), dispatcherWorkers: 1),
-                            logger: BenchBackbone.quietLogger, endpoint: endpoints[index / perEndpoint].endpoint)
+                            logger: BenchBackbone.quietLogger, endpoint: endpoints[index / perEndpoint])
                         await client.register(for: .event) { _ in
                             let count = received.increment()
                             if count % target == 0 { signal.yield() }
@@ -102,6 +98,6 @@ struct FanoutBenchmark: AsyncParsableCommand {
             ("broadcast_ms_p50", sample.percentile(50) / 1_000), ("broadcast_ms_max", sample.percentile(100) / 1_000),
         ])])
         for client in connected { await client.disconnect() }
-        for share in endpoints { await share.endpoint.close() }
+        for endpoint in endpoints { await endpoint.close() }
     }
 }

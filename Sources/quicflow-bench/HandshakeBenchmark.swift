@@ -14,7 +14,6 @@ struct HandshakeBenchmark: AsyncParsableCommand {
     func run() async throws {
         let backbone = try await BenchBackbone()
         let endpoint = try await QUICEndpoint.client(configuration: try backbone.clientConfiguration("x").endpointConfiguration)
-        let share = QUICEndpointShare(endpoint: endpoint)
         let clock = ContinuousClock()
         let start = clock.now
         var sample = LatencySample()
@@ -24,7 +23,7 @@ struct HandshakeBenchmark: AsyncParsableCommand {
                     var latencies: [UInt64] = []
                     for index in stride(from: lane, to: connections, by: concurrency) {
                         let begun = clock.now
-                        let client = try await backbone.connectedClient("hs-\(index)", endpoint: share)
+                        let client = try await backbone.connectedClient("hs-\(index)", endpoint: endpoint)
                         latencies.append(LatencySample.microseconds(clock.now - begun))
                         await client.disconnect()
                     }

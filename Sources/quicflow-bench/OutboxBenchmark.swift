@@ -18,7 +18,6 @@ struct OutboxBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let backbone = try await BenchBackbone()
-        defer { Task { await backbone.close() } }
         let directory = backbone.directory
         var results: [BenchmarkResult] = []
         let clock = ContinuousClock()
@@ -82,5 +81,6 @@ struct OutboxBenchmark: AsyncParsableCommand {
             ("in_flight", Double(inFlight)),
         ]))
         BenchOutput.report(results)
+        await backbone.close()
     }
 }

@@ -25,11 +25,8 @@ struct TransportBenchmark: AsyncParsableCommand {
     var roundTripBytes = 64
 
     func run() async throws {
-        let directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "quicflow-bench")
-        let authority = try TestCertificateAuthority()
-        let files = try authority.writeFiles(
-            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
-            in: directory, name: "server")
+        let files = try BenchCertificates.make(prefix: "quicflow-bench")
+        let directory = files.directory
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
         let alpn = ["quic-backbone-v1"]

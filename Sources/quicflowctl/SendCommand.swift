@@ -80,9 +80,7 @@ struct SendCommand: AsyncParsableCommand {
 
     private func milliseconds(_ text: String, _ flag: String) throws -> Int {
         do {
-            let duration = try DurationParser.parse(text)
-            let (seconds, attoseconds) = duration.components
-            let value = Int(seconds) * 1_000 + Int(attoseconds / 1_000_000_000_000_000)
+            let value = Int(DurationParser.milliseconds(try DurationParser.parse(text)))
             guard value > 0 else { throw CtlFailure(.requestFailed, "\(flag) must be positive, got \(text)") }
             return value
         } catch let error as ConfigurationError {

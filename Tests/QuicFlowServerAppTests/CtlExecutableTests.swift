@@ -6,7 +6,7 @@ import QuicFlowServerApp
 import Testing
 
 /// `quicflowctl` as an operator runs it, against a server in this process.
-@Suite("quicflowctl executable")
+@Suite("quicflowctl executable", .timeLimit(.minutes(1)))
 struct CtlExecutableTests {
     static let ctl = BuiltExecutable("quicflowctl", environmentOverride: "QUICFLOW_CTL_BIN")
 

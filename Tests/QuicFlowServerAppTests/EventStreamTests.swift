@@ -7,7 +7,7 @@ import QuicFlowServerApp
 import Synchronization
 import Testing
 
-@Suite("Event stream, late responses and the on-message hook")
+@Suite("Event stream, late responses and the on-message hook", .timeLimit(.minutes(1)))
 struct EventStreamTests {
     /// Follows /v1/events in a task, collecting events until `stop` is seen.
     final class EventLog: Sendable {

@@ -5,7 +5,7 @@ import QuicFlowCtl
 import Testing
 
 /// `quicflow-server serve` as a real process.
-@Suite("quicflow-server executable")
+@Suite("quicflow-server executable", .timeLimit(.minutes(1)))
 struct ServerExecutableTests {
     static let server = BuiltExecutable("quicflow-server", environmentOverride: "QUICFLOW_SERVER_BIN")
 

@@ -6,7 +6,7 @@ import QuicFlowServerApp
 import Synchronization
 import Testing
 
-@Suite("Store and forward")
+@Suite("Store and forward", .timeLimit(.minutes(1)))
 struct StoreAndForwardTests {
     @Test("a message for an offline client is queued (202), delivered once it connects, also across a server restart")
     func queuedAcrossRestart() async throws {

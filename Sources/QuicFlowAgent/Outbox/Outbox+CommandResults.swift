@@ -1,3 +1,4 @@
+import QuicFlowConfigFile
 import Foundation
 import GRDB
 public import QuicFlow
@@ -15,7 +16,7 @@ extension Outbox {
     public func claimCommand(
         msgID: String, window: Duration = Outbox.commandResultWindow, now: Int64 = Outbox.unixMillisNow()
     ) async throws(AgentError) -> CommandClaim {
-        let cutoff = now - Self.milliseconds(window)
+        let cutoff = now - DurationParser.milliseconds(window)
         let path = path
         return try await write("record a command") { db in
             try db.execute(sql: "DELETE FROM command_results WHERE started_at < ?", arguments: [cutoff])

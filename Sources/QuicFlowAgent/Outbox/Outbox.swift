@@ -1,3 +1,4 @@
+import QuicFlowConfigFile
 import Foundation
 import GRDB
 public import QuicFlow
@@ -375,7 +376,7 @@ public final class Outbox: Sendable {
     public func expire(now: Int64 = Outbox.unixMillisNow(), maxAge: Duration?, maxAttempts: Int?) async throws(AgentError) -> Int {
         // Out-of-range sentinels turn a missing limit into "never matches".
         let cutoff = maxAge.map { age in
-            let (cutoff, overflow) = now.subtractingReportingOverflow(Self.milliseconds(age))
+            let (cutoff, overflow) = now.subtractingReportingOverflow(DurationParser.milliseconds(age))
             return overflow ? Int64.min : cutoff
         } ?? Int64.min
         let attemptLimit = maxAttempts ?? Int.max
@@ -556,7 +557,7 @@ public final class Outbox: Sendable {
         try await write("record a handler run") { db in
             try db.execute(sql: """
                 INSERT INTO handler_runs (name, status, duration_ms, finished_at, error) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [run.name, run.status.rawValue, Self.milliseconds(run.duration), run.finishedAt, run.error])
+                """, arguments: [run.name, run.status.rawValue, DurationParser.milliseconds(run.duration), run.finishedAt, run.error])
             try Self.trim(db, table: "handler_runs", keeping: limit)
         }
     }
@@ -689,17 +690,5 @@ public final class Outbox: Sendable {
         try db.execute(sql: """
             DELETE FROM \(table) WHERE id <= (SELECT id FROM \(table) ORDER BY id DESC LIMIT 1 OFFSET ?)
             """, arguments: [limit])
-    }
-
-    /// Whole milliseconds, saturating: a configured max_age of "forever"
-    /// must not trap.
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
-        if overflow {
-            return seconds < 0 ? .min : .max
-        }
-        let (total, overflowAgain) = whole.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
-        return overflowAgain ? (whole < 0 ? .min : .max) : total
     }
 }

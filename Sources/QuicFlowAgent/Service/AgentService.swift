@@ -1,3 +1,4 @@
+import QuicFlowConfigFile
 import Foundation
 public import Logging
 import QuicFlow
@@ -113,7 +114,7 @@ public actor AgentService: Service {
     }
 
     private static func millis(after delay: Duration = .zero) -> String {
-        String(Outbox.unixMillisNow() + Outbox.milliseconds(delay))
+        String(Outbox.unixMillisNow() + DurationParser.milliseconds(delay))
     }
 
     private func setUpClient() async {
@@ -296,7 +297,7 @@ public actor AgentService: Service {
 
     /// When a message that got a TIMEOUT ACK on its `attempts`-th try is due again.
     private func retryTime(attempts: Int) -> Int64 {
-        Outbox.unixMillisNow() + Outbox.milliseconds(backoff(attempt: attempts))
+        Outbox.unixMillisNow() + DurationParser.milliseconds(backoff(attempt: attempts))
     }
 
     /// The delay before try `attempt` (1, 2, …): `initial_backoff`

@@ -1,3 +1,4 @@
+import QuicFlowConfigFile
 public import Foundation
 import QuicFlow
 
@@ -24,7 +25,7 @@ extension AgentStatus {
         init(_ record: HandlerRunRecord) {
             name = record.name
             status = record.status.rawValue
-            durationMilliseconds = Outbox.milliseconds(record.duration)
+            durationMilliseconds = DurationParser.milliseconds(record.duration)
             finishedAt = Date(timeIntervalSince1970: Double(record.finishedAt) / 1_000)
             error = record.error
         }

@@ -1,4 +1,3 @@
-import Logging
 import Synchronization
 
 /// Hands every ``ServerEvent`` to each `GET /v1/events` listener.
@@ -29,11 +28,6 @@ final class EventHub: Sendable {
     }
 
     private let state = Mutex(State())
-    private let logger: Logger
-
-    init(logger: Logger) {
-        self.logger = logger
-    }
 
     /// A stream of the events from now on; it ends when the listener stops
     /// iterating or ``finish()`` is called.

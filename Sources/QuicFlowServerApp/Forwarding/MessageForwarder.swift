@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import QuicFlow
+import QuicFlowConfigFile
 
 /// Sends the admin API's unicasts and keeps their state in the
 /// ``MessageStore``: delivers queued messages when their client registers,
@@ -20,6 +21,9 @@ actor MessageForwarder {
     private var delivering: Set<String> = []
     /// Clients that gained messages or reconnected during their delivery.
     private var deliverAgain: Set<String> = []
+    /// When the sweep next drops old finished messages: hourly, not every
+    /// second (that table holds every unicast of the last 7 days).
+    private var nextPurge = ContinuousClock.now
 
     init(server: BackboneServer, store: MessageStore, events: EventHub, logger: Logger) {
         self.server = server
@@ -40,7 +44,7 @@ actor MessageForwarder {
         let now = Date().timeIntervalSince1970
         var record = StoredMessage(
             msgID: msgID, clientID: clientID, type: message.type.rawValue, payload: Data(message.payload),
-            timeoutMilliseconds: Self.milliseconds(message.timeout ?? .seconds(30)), state: .sent, createdAt: now,
+            timeoutMilliseconds: Int(DurationParser.milliseconds(message.timeout ?? .seconds(30))), state: .sent, createdAt: now,
             expiresAt: nil, updatedAt: now, status: nil, result: nil, error: nil, late: false)
         let response: Response
         do {
@@ -48,7 +52,7 @@ actor MessageForwarder {
         } catch let error as QuicFlowError where error.code == .unknownClient {
             guard let ttl else { throw error }
             record.state = .queued
-            record.expiresAt = now + Double(Self.milliseconds(ttl)) / 1_000
+            record.expiresAt = now + Double(DurationParser.milliseconds(ttl)) / 1_000
             try await store.insert(record)
             var event = ServerEvent("queued")
             event.clientID = clientID
@@ -142,10 +146,15 @@ actor MessageForwarder {
         }
     }
 
-    /// Expires queued messages whose time ran out, and starts deliveries
-    /// that a registration race or a busy server left behind.
+    /// Expires queued messages whose time ran out, starts deliveries that a
+    /// registration race or a busy server left behind, and once an hour
+    /// drops finished messages past the store's retention.
     func sweep() async {
         do {
+            if ContinuousClock.now >= nextPurge {
+                nextPurge = ContinuousClock.now + .seconds(3_600)
+                try await store.purgeFinished()
+            }
             for record in try await store.expire() {
                 var event = ServerEvent("expired")
                 event.clientID = record.clientID
@@ -172,10 +181,5 @@ actor MessageForwarder {
         record.result = Data(response.result)
         record.error = response.error
         record.updatedAt = Date().timeIntervalSince1970
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) * 1_000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 }

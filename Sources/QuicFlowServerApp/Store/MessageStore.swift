@@ -73,6 +73,10 @@ final class MessageStore: Sendable {
                 CREATE INDEX messages_expiry ON messages (state, expires_at);
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            // The hourly retention purge reads finished rows by age.
+            try db.execute(sql: "CREATE INDEX messages_retention ON messages (state, updated_at)")
+        }
         try migrator.migrate(queue)
     }
 
@@ -89,7 +93,7 @@ final class MessageStore: Sendable {
     /// Moves a message to `state`, optionally with its outcome.
     @discardableResult
     func update(
-        _ msgID: String, state: MessageState, expiresAt: Double? = nil, status: String? = nil, result: Data? = nil,
+        _ msgID: String, state: MessageState, status: String? = nil, result: Data? = nil,
         error: String? = nil, late: Bool = false
     ) async throws(ServerAppError) -> StoredMessage? {
         let now = Date().timeIntervalSince1970
@@ -97,17 +101,16 @@ final class MessageStore: Sendable {
             guard var message = try StoredMessage.fetchOne(db, key: ["msg_id": msgID]) else { return nil }
             message.state = state
             message.updatedAt = now
-            if let expiresAt { message.expiresAt = expiresAt }
             if let status { message.status = status }
             if let result { message.result = result }
             if let error { message.error = error }
             if late { message.late = true }
             // By msg_id: the table's primary key is the seq column, which the record does not carry.
             try db.execute(sql: """
-                UPDATE messages SET state = ?, updated_at = ?, expires_at = ?, status = ?, result = ?, error = ?, late = ?
+                UPDATE messages SET state = ?, updated_at = ?, status = ?, result = ?, error = ?, late = ?
                 WHERE msg_id = ?
                 """, arguments: [
-                    message.state.rawValue, message.updatedAt, message.expiresAt, message.status, message.result,
+                    message.state.rawValue, message.updatedAt, message.status, message.result,
                     message.error, message.late, msgID,
                 ])
             return message
@@ -140,8 +143,7 @@ final class MessageStore: Sendable {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE state = 'queued'") ?? 0 }
     }
 
-    /// Marks every queued message whose time ran out as expired, and drops
-    /// finished messages older than ``retention``.
+    /// Marks every queued message whose time ran out as expired.
     /// - Returns: the messages that expired now.
     func expire() async throws(ServerAppError) -> [StoredMessage] {
         let now = Date().timeIntervalSince1970
@@ -154,15 +156,22 @@ final class MessageStore: Sendable {
                     UPDATE messages SET state = 'expired', updated_at = ? WHERE state = 'queued' AND expires_at <= ?
                     """, arguments: [now, now])
             }
-            try db.execute(sql: """
-                DELETE FROM messages WHERE state IN ('delivered', 'expired') AND updated_at < ?
-                """, arguments: [now - Self.retention])
             return expired.map { message in
                 var message = message
                 message.state = .expired
                 message.updatedAt = now
                 return message
             }
+        }
+    }
+
+    /// Drops delivered and expired messages older than ``retention``.
+    func purgeFinished() async throws(ServerAppError) {
+        let cutoff = Date().timeIntervalSince1970 - Self.retention
+        try await write { db in
+            try db.execute(sql: """
+                DELETE FROM messages WHERE state IN ('delivered', 'expired') AND updated_at < ?
+                """, arguments: [cutoff])
         }
     }
 

@@ -2,13 +2,13 @@
 import Synchronization
 import Testing
 
-@Suite("Wake signal of the delivery loop")
+@Suite("Wake signal of the delivery loop", .timeLimit(.minutes(1)))
 struct WakeSignalTests {
     @Test("a signal given before the wait is kept for it")
     func keptSignal() async {
         let wake = WakeSignal()
         wake.signal()
-        await wake.wait(timeout: .seconds(600))  // returns at once, or the test hangs
+        await wake.wait(timeout: .seconds(600))  // returns at once, or the time limit fails the test
     }
 
     @Test("after a wait that timed out, the next wait still sleeps until a signal (it once returned at once forever)")
