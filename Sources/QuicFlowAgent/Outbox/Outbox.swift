@@ -89,11 +89,7 @@ public final class Outbox: Sendable {
         let queue: DatabaseQueue
         let dataVersion: Int64?
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            try OutboxSchema.migrate(queue, path: path)
-            dataVersion = try queue.unsafeRead { db in
-                try Int64.fetchOne(db, sql: "PRAGMA data_version")
-            }
+            (queue, dataVersion) = try Self.open(path, configuration)
         } catch let error as AgentError {
             throw error
         } catch {
@@ -108,6 +104,29 @@ public final class Outbox: Sendable {
         ) {
             try? await database.read { db in
                 try Int64.fetchOne(db, sql: "PRAGMA data_version")
+            }
+        }
+    }
+
+    /// Opens the file, brings its schema up to date and reads its data
+    /// version. Several processes opening a new outbox at once can get
+    /// SQLITE_BUSY without the busy handler ever being asked (SQLite returns
+    /// it at once where waiting could deadlock, as when switching a new file
+    /// to WAL); those are retried for up to 5 s with a short random pause.
+    private static func open(_ path: String, _ configuration: Configuration) throws -> (DatabaseQueue, Int64?) {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            do {
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                try OutboxSchema.migrate(queue, path: path)
+                let dataVersion = try queue.unsafeRead { db in
+                    try Int64.fetchOne(db, sql: "PRAGMA data_version")
+                }
+                return (queue, dataVersion)
+            } catch let error as DatabaseError
+                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && ContinuousClock.now < deadline
+            {
+                usleep(useconds_t.random(in: 5_000...30_000))
             }
         }
     }
