@@ -42,6 +42,45 @@ public final class QUICConnection: Sendable {
         }.get()
     }
 
+    /// One request and its answer on a new stream, without leaving the event
+    /// loop in between: opens a bidirectional stream (waiting if the peer's
+    /// stream limit is reached), writes `request` followed by FIN, and reads
+    /// the answer to the peer's FIN through `reader`.
+    ///
+    /// All of it is bounded by `timeout`; past it the call throws
+    /// ``QUICError/Code/timedOut`` and the stream is reset (and asked to
+    /// stop sending) with `abandonErrorCode`, as it is on task cancellation.
+    /// A reader that throws resets the stream with its
+    /// ``QUICStreamReader/violationErrorCode`` and its error is rethrown.
+    public func exchange<Reader: QUICStreamReader>(
+        sending request: ByteBuffer, readingWith reader: Reader, timeout: TimeAmount, abandonErrorCode: UInt64 = 0
+    ) async throws -> Reader.Output {
+        let core = self.core
+        let promise = eventLoop.makePromise(of: Reader.Output.self)
+        eventLoop.execute {
+            StreamDrain(connection: core.value, reader: reader, promise: promise)
+                .exchange(request, timeout: timeout, abandonCode: abandonErrorCode)
+        }
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            promise.fail(CancellationError())
+        }
+    }
+
+    /// Opens a stream, writes `bytes` and FIN, and returns once all of it
+    /// is handed to QUIC: a one-way message in one hop into the event loop.
+    public func send(_ bytes: ByteBuffer) async throws {
+        let core = self.core
+        let future = eventLoop.flatSubmit {
+            let connection = core.value
+            return connection.openStream().assumeIsolated().flatMap { stream in
+                connection.write(bytes, to: stream.core, finish: true)
+            }.nonisolated()
+        }
+        try await future.get()
+    }
+
     /// Closes the connection with an application error code and reason
     /// phrase, and returns how it ended (which may be an earlier close).
     @discardableResult

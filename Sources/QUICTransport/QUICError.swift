@@ -17,6 +17,7 @@ public struct QUICError: Error, Sendable, Hashable, CustomStringConvertible {
             case streamLimit
             case endpointClosed
             case internalError
+            case timedOut
         }
 
         fileprivate let base: Base
@@ -47,6 +48,8 @@ public struct QUICError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let endpointClosed = Code(base: .endpointClosed)
         /// ngtcp2 reported an unexpected failure.
         public static let internalError = Code(base: .internalError)
+        /// An exchange got no complete answer within its time limit.
+        public static let timedOut = Code(base: .timedOut)
 
         /// The code's name.
         public var description: String { base.rawValue }

@@ -20,6 +20,9 @@ public final class QUICStream: Sendable {
         self.stream = NIOLoopBound(stream, eventLoop: connection.eventLoop)
     }
 
+    /// The stream's state; only on the event loop.
+    var core: StreamCore { stream.value }
+
     /// The next bytes from the peer, or `nil` at the end of the stream.
     public func read() async throws -> ByteBuffer? {
         let connection = self.connection
@@ -42,6 +45,25 @@ public final class QUICStream: Sendable {
             result.writeBuffer(&chunk)
         }
         return result
+    }
+
+    /// Reads the stream to its end through `reader`, which runs on the
+    /// event loop chunk by chunk, and returns its output: one hop into the
+    /// loop and one back for the whole stream. When the reader throws, the
+    /// stream is reset with its ``QUICStreamReader/violationErrorCode`` and
+    /// the error is rethrown.
+    public func read<Reader: QUICStreamReader>(using reader: Reader) async throws -> Reader.Output {
+        let connection = self.connection
+        let stream = self.stream
+        let promise = eventLoop.makePromise(of: Reader.Output.self)
+        eventLoop.execute {
+            StreamDrain(connection: connection.value, reader: reader, promise: promise).read(stream.value)
+        }
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            promise.fail(CancellationError())
+        }
     }
 
     /// The inbound bytes as an async sequence.

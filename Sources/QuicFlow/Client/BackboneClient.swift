@@ -219,23 +219,22 @@ public actor BackboneClient {
 
     /// Sends a PING and waits for the PONG (registration and heartbeat).
     private nonisolated func ping(_ connection: QUICConnection) async throws {
-        let stream = try await connection.openStream()
         var ping = PingFrame()
         ping.clientID = configuration.clientID
-        try await exchange.io.write(.ping(ping), to: stream)
-        let io = exchange.io
-        let reply = await Race.withTimeout(configuration.heartbeatTimeout) { () -> Result<FramePayload, QuicFlowError> in
-            do throws(QuicFlowError) { return .success(try await io.read(stream)) } catch { return .failure(error) }
-        }
-        switch reply {
-        case .success(.pong)?:
-            return
-        case .success(let other)?:
-            throw QuicFlowError(.protocolViolation, "expected a PONG, got \(other.frameType)")
-        case .failure(let error)?:
-            throw error
-        case nil:
+        let reply: FramePayload
+        do {
+            reply = try await connection.exchange(
+                sending: try exchange.io.encode(.ping(ping)), readingWith: exchange.io.reader,
+                timeout: TimeAmount(saturating: configuration.heartbeatTimeout), abandonErrorCode: CloseCode.normal)
+        } catch let error as QUICError where error.code == .timedOut {
             throw QuicFlowError(.connectionLost, "no PONG within \(configuration.heartbeatTimeout)")
+        } catch let error as QuicFlowError {
+            throw error
+        } catch {
+            throw FrameIO.failure(error, on: "PING")
+        }
+        guard case .pong = reply else {
+            throw QuicFlowError(.protocolViolation, "expected a PONG, got \(reply.frameType)")
         }
     }
 

@@ -12,40 +12,48 @@ struct FrameIO: Sendable {
         maxFrameSize = maxMessageSize + WireConstants.envelopeAllowance
     }
 
+    /// A reader for one inbound frame.
+    var reader: FrameReader { FrameReader(maxFrameSize: maxFrameSize) }
+
     /// Reads the stream to its FIN and returns its single frame's payload.
     func read(_ stream: QUICStream) async throws(QuicFlowError) -> FramePayload {
-        var decoder = FrameDecoder(maxFrameSize: maxFrameSize)
         do {
-            while let chunk = try await stream.read() {
-                try decoder.feed(chunk)
-            }
-            guard let frame = try decoder.finish() else {
-                throw FrameCodecError(.truncated, "the stream ended without a frame")
-            }
-            return try frame.decodePayload()
-        } catch let error as FrameCodecError {
-            await stream.stopSending(errorCode: CloseCode.protocolViolation)
-            await stream.reset(errorCode: CloseCode.protocolViolation)
-            throw QuicFlowError(.protocolViolation, "stream \(stream.id): \(error.message)")
-        } catch let error as QUICError {
-            throw QuicFlowError(.connectionLost, "stream \(stream.id): \(error.message)")
+            return try await stream.read(using: reader)
         } catch {
-            throw QuicFlowError(.connectionLost, "stream \(stream.id): \(error)")
+            throw Self.failure(error, on: "stream \(stream.id)")
+        }
+    }
+
+    /// The bytes of `payload` as one frame.
+    func encode(_ payload: FramePayload) throws(QuicFlowError) -> ByteBuffer {
+        do {
+            return try FrameEncoder(maxFrameSize: maxFrameSize).encode(try Frame(payload))
+        } catch {
+            throw QuicFlowError(.messageTooLarge, error.message)
         }
     }
 
     /// Writes `payload` as one frame followed by FIN.
     func write(_ payload: FramePayload, to stream: QUICStream) async throws(QuicFlowError) {
-        let bytes: ByteBuffer
-        do {
-            bytes = try FrameEncoder(maxFrameSize: maxFrameSize).encode(try Frame(payload))
-        } catch {
-            throw QuicFlowError(.messageTooLarge, error.message)
-        }
+        let bytes = try encode(payload)
         do {
             try await stream.write(bytes, finish: true)
         } catch {
             throw QuicFlowError(.connectionLost, "stream \(stream.id): \(error)")
+        }
+    }
+
+    /// Maps a failure of reading a frame: a codec error is the peer's
+    /// protocol violation (the reader already reset the stream), anything
+    /// else means the connection or stream went away.
+    static func failure(_ error: any Error, on what: String) -> QuicFlowError {
+        switch error {
+        case let error as FrameCodecError:
+            return QuicFlowError(.protocolViolation, "\(what): \(error.message)")
+        case let error as QUICError:
+            return QuicFlowError(.connectionLost, "\(what): \(error.message)")
+        default:
+            return QuicFlowError(.connectionLost, "\(what): \(error)")
         }
     }
 }

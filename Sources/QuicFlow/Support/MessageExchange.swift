@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import QUICTransport
 import QuicFlowProtocol
 
@@ -43,46 +44,36 @@ struct MessageExchange: Sendable {
 
     /// Sends `data` on a new stream of `connection`. With wait_ack the
     /// whole exchange (opening the stream, which may wait for the peer's
-    /// stream limit, writing, and reading the ACK) is bounded by `timeout`.
+    /// stream limit, writing, and reading the ACK) is bounded by `timeout`
+    /// and runs on the transport's event loop without hopping back in
+    /// between; a late exchange resets its stream so neither side keeps it.
     func send(_ data: DataMessage, on connection: QUICConnection, timeout: Duration) async throws(QuicFlowError) -> Outcome {
+        let request = try io.encode(.data(data))
         guard data.waitAck else {
-            let stream = try await open(on: connection)
-            try await io.write(.data(data), to: stream)
+            do {
+                try await connection.send(request)
+            } catch {
+                throw QuicFlowError(.connectionLost, "cannot send message \(data.msgID): \(error)")
+            }
             return .sent
         }
-        let io = self.io
-        let streamBox = StreamSlot()
-        let reply = await Race.withTimeout(timeout) { () -> Result<FramePayload, QuicFlowError> in
-            do throws(QuicFlowError) {
-                let stream = try await self.open(on: connection)
-                guard streamBox.set(stream) else {
-                    // The timeout fired while the stream was being opened.
-                    await stream.reset(errorCode: CloseCode.normal)
-                    return .failure(QuicFlowError(.connectionLost, "timed out before the message was sent"))
-                }
-                try await io.write(.data(data), to: stream)
-                return .success(try await io.read(stream))
-            } catch {
-                return .failure(error)
-            }
-        }
-        guard let reply else {
-            // Nobody waits for this ACK any more: release the stream at once.
-            if let stream = streamBox.abandon() {
-                await stream.stopSending(errorCode: CloseCode.normal)
-                await stream.reset(errorCode: CloseCode.normal)
-            }
+        let reply: FramePayload
+        do {
+            reply = try await connection.exchange(
+                sending: request, readingWith: io.reader,
+                timeout: TimeAmount(saturating: timeout), abandonErrorCode: CloseCode.normal)
+        } catch let error as QUICError where error.code == .timedOut {
             return .timedOut
+        } catch {
+            throw FrameIO.failure(error, on: "message \(data.msgID)")
         }
         switch reply {
-        case .success(.ack(let ack)) where ack.msgID == data.msgID:
+        case .ack(let ack) where ack.msgID == data.msgID:
             return .acknowledged(Response(ack: ack))
-        case .success(.ack(let ack)):
+        case .ack(let ack):
             throw QuicFlowError(.protocolViolation, "the ACK names msg_id \(ack.msgID), expected \(data.msgID)")
-        case .success(let other):
-            throw QuicFlowError(.protocolViolation, "expected an ACK, got a \(other.frameType) frame")
-        case .failure(let error):
-            throw error
+        default:
+            throw QuicFlowError(.protocolViolation, "expected an ACK, got a \(reply.frameType) frame")
         }
     }
 
@@ -117,14 +108,6 @@ struct MessageExchange: Sendable {
             return true
         } catch {
             return false
-        }
-    }
-
-    private func open(on connection: QUICConnection) async throws(QuicFlowError) -> QUICStream {
-        do {
-            return try await connection.openStream()
-        } catch {
-            throw QuicFlowError(.connectionLost, "cannot open a stream: \(error)")
         }
     }
 }

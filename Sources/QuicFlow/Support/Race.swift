@@ -20,11 +20,7 @@ enum Race {
             // A NIO timer rather than a sleeping task: one per message sent
             // and per handler run, and a task with Task.sleep costs a task
             // start, a dispatch timer and their thread hand-offs.
-            let (seconds, attoseconds) = timeout.components
-            let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-            let delay = TimeAmount.nanoseconds(
-                nanoseconds.overflow ? .max : nanoseconds.partialValue.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue)
-            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: delay) {
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(saturating: timeout)) {
                 if race.finish(with: nil) {
                     work.cancel()
                 }
