@@ -52,6 +52,7 @@ struct Fixture: Sendable {
         maxBackoff: Duration = .seconds(2),
         jitter: Double = 0,
         heartbeatInterval: Duration = .seconds(15),
+        heartbeatTimeout: Duration = .seconds(5),
         dispatcherWorkers: Int = 4,
         dispatcherQueueSize: Int = 1_000,
         handlerTimeout: Duration = .seconds(30),
@@ -63,6 +64,7 @@ struct Fixture: Sendable {
             clientID: clientID, caFile: server.caFile, certificateFile: certificate?.certificateFile,
             keyFile: certificate?.keyFile, reconnectEnabled: reconnect, initialBackoff: initialBackoff,
             maxBackoff: maxBackoff, jitter: jitter, heartbeatInterval: heartbeatInterval,
+            heartbeatTimeout: heartbeatTimeout,
             dispatcherWorkers: dispatcherWorkers, dispatcherQueueSize: dispatcherQueueSize,
             handlerTimeout: handlerTimeout, transport: transport)
     }

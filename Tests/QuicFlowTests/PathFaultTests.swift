@@ -68,7 +68,8 @@ struct PathFaultTests {
         let proxy = try await UDPFaultProxy.start(
             upstream: try SocketAddress(ipAddress: "127.0.0.1", port: port), configuration: .passthrough,
             group: MultiThreadedEventLoopGroup.singleton)
-        let client = BackboneClient(configuration: try fixture.clientConfiguration("roaming", heartbeatInterval: .seconds(1)))
+        let client = BackboneClient(configuration: try fixture.clientConfiguration(
+            "roaming", heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(20)))
         await client.register(for: .command) { .success(text: "here: \($0.text)") }
         try await client.connect(host: "127.0.0.1", port: proxy.localAddress.port!, serverName: "localhost")
         #expect(try await server.send(Message(type: .command, text: "before", waitAck: true), to: "roaming").text == "here: before")
