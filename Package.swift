@@ -156,6 +156,8 @@ let package = Package(
             name: "QUICTestSupport",
             dependencies: [
                 "QuicFlowPKI",
+                "QUICTransport",
+                "QuicFlowProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -257,6 +259,8 @@ let package = Package(
             name: "QuicFlowServerAppTests",
             dependencies: [
                 "QuicFlowServerApp",
+                "QUICTransport",
+                "QuicFlowProtocol",
                 "QuicFlowCtl",
                 "QuicFlowAgent",
                 "QuicFlow",

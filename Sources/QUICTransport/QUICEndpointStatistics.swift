@@ -16,4 +16,9 @@ public struct QUICEndpointStatistics: Sendable, Hashable {
     public var statelessResetsSent: Int
     /// Datagrams dropped as undecodable or unacceptable.
     public var datagramsDropped: Int
+    /// Initials dropped because their address already had
+    /// ``QUICEndpointConfiguration/maxHandshakesPerAddress`` handshakes in progress.
+    public var handshakesRefused: Int = 0
+    /// Server connections whose handshake is in progress.
+    public var handshakesInProgress: Int = 0
 }

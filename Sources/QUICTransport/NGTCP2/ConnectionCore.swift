@@ -54,6 +54,9 @@ final class ConnectionCore {
     var routedIDs: Set<ConnectionID> = []
     /// Waiting in the endpoint's list of connections to write.
     var dirty = false
+    /// The address whose handshake slot this server connection holds
+    /// until its handshake completes or it goes away.
+    var handshakeSlot: String?
 
     /// Fulfilled with the public handle once the handshake is confirmed.
     var handshakePromise: EventLoopPromise<QUICConnection>?
@@ -727,6 +730,7 @@ final class ConnectionCore {
         let handle = QUICConnection(core: self)
         self.handle = handle
         if isServer {
+            endpoint.releaseHandshakeSlot(of: self)
             endpoint.accepted(handle)
         }
         return 0

@@ -30,6 +30,8 @@ final class EndpointCore {
     private var needsFlush = false
     private var flushScheduled = false
     private var closed = false
+    /// Server handshakes in progress, by the peer's IP address.
+    private var handshaking: [String: Int] = [:]
     private let incoming: AsyncStream<QUICConnection>.Continuation
     private var stats = QUICEndpointStatistics(
         connections: 0, routedConnectionIDs: 0, liveConnectionObjects: 0, liveStreamObjects: 0, retriesSent: 0,
@@ -129,6 +131,11 @@ final class EndpointCore {
             hd.token = ngtcp2_vec(base: nil, len: 0)
         }
 
+        let host = address.ipAddress ?? ""
+        guard handshaking[host, default: 0] < configuration.maxHandshakesPerAddress else {
+            stats.handshakesRefused += 1
+            return
+        }
         let connection: ConnectionCore
         do {
             connection = try withUnsafePointer(to: &hd) { header in
@@ -140,7 +147,18 @@ final class EndpointCore {
         }
         connections[ObjectIdentifier(connection)] = connection
         for id in connection.routedIDs { routes[id] = connection }
+        handshaking[host, default: 0] += 1
+        connection.handshakeSlot = host
         connection.receive(bytes, from: address)
+    }
+
+    /// A server connection's handshake ended (completed or abandoned):
+    /// its address may start another.
+    func releaseHandshakeSlot(of connection: ConnectionCore) {
+        guard let host = connection.handshakeSlot else { return }
+        connection.handshakeSlot = nil
+        let left = handshaking[host, default: 1] - 1
+        handshaking[host] = left > 0 ? left : nil
     }
 
     /// A short-header packet for no connection we know: either a stateless
@@ -308,6 +326,7 @@ final class EndpointCore {
     }
 
     func remove(_ connection: ConnectionCore) {
+        releaseHandshakeSlot(of: connection)
         for id in connection.routedIDs where routes[id] === connection {
             routes.removeValue(forKey: id)
         }
@@ -318,6 +337,7 @@ final class EndpointCore {
     func statistics() -> QUICEndpointStatistics {
         var result = stats
         result.connections = connections.count
+        result.handshakesInProgress = handshaking.values.reduce(0, +)
         result.routedConnectionIDs = routes.count
         result.liveConnectionObjects = counter.connections.load(ordering: .relaxed)
         result.liveStreamObjects = counter.streams.load(ordering: .relaxed)

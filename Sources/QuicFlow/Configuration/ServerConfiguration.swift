@@ -43,6 +43,15 @@ public struct ServerConfiguration: Sendable {
     public let deduplicationCapacity: Int
     /// The id the server uses as sender of its messages.
     public let serverID: String
+    /// Answer every new client with a Retry first, so no connection state
+    /// exists for an address until the client proves it receives there
+    /// (RFC 9000, 8.1): costs one round trip per connect, stops floods
+    /// from spoofed addresses.
+    public let requireAddressValidation: Bool
+    /// Handshakes in progress from one IP address; more Initials are
+    /// dropped until one finishes (the client retransmits), so one host
+    /// cannot fill the server with half-open connections.
+    public let maxHandshakesPerAddress: Int
     /// QUIC settings (windows, idle timeout, stream limits).
     public let transport: QUICSettings
 
@@ -69,6 +78,8 @@ public struct ServerConfiguration: Sendable {
         deduplicationWindow: Duration = .seconds(600),
         deduplicationCapacity: Int = 100_000,
         serverID: String = "server",
+        requireAddressValidation: Bool = false,
+        maxHandshakesPerAddress: Int = 64,
         transport: QUICSettings = QUICSettings()
     ) throws(QuicFlowError) {
         if port < 0 || port > 65_535 {
@@ -93,6 +104,7 @@ public struct ServerConfiguration: Sendable {
         try ConfigurationCheck.positive(handlerTimeout, "handlerTimeout")
         try ConfigurationCheck.positive(deduplicationWindow, "deduplicationWindow")
         try ConfigurationCheck.positive(deduplicationCapacity, "deduplicationCapacity")
+        try ConfigurationCheck.positive(maxHandshakesPerAddress, "maxHandshakesPerAddress")
         if serverID.isEmpty {
             throw QuicFlowError(.invalidConfiguration, "serverID must not be empty")
         }
@@ -116,6 +128,8 @@ public struct ServerConfiguration: Sendable {
         self.deduplicationWindow = deduplicationWindow
         self.deduplicationCapacity = deduplicationCapacity
         self.serverID = serverID
+        self.requireAddressValidation = requireAddressValidation
+        self.maxHandshakesPerAddress = maxHandshakesPerAddress
         self.transport = transport
     }
 
@@ -126,6 +140,9 @@ public struct ServerConfiguration: Sendable {
             tls.trustRoots = .file(clientCAFile)
             tls.requireClientCertificate = requireClientCertificate
         }
-        return QUICEndpointConfiguration(tls: tls, settings: transport)
+        var endpoint = QUICEndpointConfiguration(tls: tls, settings: transport)
+        endpoint.requireAddressValidation = requireAddressValidation
+        endpoint.maxHandshakesPerAddress = maxHandshakesPerAddress
+        return endpoint
     }
 }

@@ -128,7 +128,13 @@ public actor BackboneServer {
         guard let record = sessions[clientID], record.endedBy == nil else {
             throw QuicFlowError(.unknownClient, "no client '\(clientID)' is connected; clients() lists those that are")
         }
-        let data = try exchange.dataMessage(message, from: configuration.serverID, to: clientID)
+        let data: DataMessage
+        do {
+            data = try exchange.dataMessage(message, from: configuration.serverID, to: clientID)
+        } catch {
+            if error.code == .messageTooLarge { counters.oversizeOutbound += 1 }
+            throw error
+        }
         if message.waitAck {
             guard activePromises < configuration.maxPromises else {
                 counters.promiseRefusals += 1
@@ -274,8 +280,46 @@ public actor BackboneServer {
 
     /// The metrics in Prometheus text exposition format (names prefixed
     /// `quicflow_`), for a `/metrics` endpoint.
-    public func prometheusText() -> String {
-        exporter.render(metrics())
+    /// After the snapshot's metrics come the limits (each refusal counted
+    /// by the limit that caused it) and the transport's own counters.
+    public func prometheusText() async -> String {
+        var text = exporter.render(metrics())
+        let busy = await dispatcher.busyRefusals
+        let refusals: [(String, Int)] = [
+            ("max_clients", counters.maxClientsRefusals),
+            ("max_promises", counters.promiseRefusals),
+            ("max_message_size_outbound", counters.oversizeOutbound),
+            ("max_message_size_inbound", counters.oversizeInbound),
+            ("dispatcher_queue", busy),
+            ("registration_timeout", counters.registrationTimeouts),
+        ]
+        text += "# HELP quicflow_limit_refusals_total Requests refused by a configured limit, by limit.\n"
+        text += "# TYPE quicflow_limit_refusals_total counter\n"
+        for (limit, count) in refusals {
+            text += "quicflow_limit_refusals_total{limit=\"\(limit)\"} \(count)\n"
+        }
+        if let transport = try? await endpoint?.statistics() {
+            let figures: [(String, String, String, Int)] = [
+                ("quicflow_transport_datagrams_dropped_total", "counter", "Datagrams dropped as undecodable or unacceptable.", transport.datagramsDropped),
+                ("quicflow_transport_handshakes_refused_total", "counter", "Initials dropped by the per-address handshake limit.", transport.handshakesRefused),
+                ("quicflow_transport_handshakes_in_progress", "gauge", "Server handshakes in progress.", transport.handshakesInProgress),
+                ("quicflow_transport_retries_sent_total", "counter", "Retry packets sent for address validation.", transport.retriesSent),
+                ("quicflow_transport_stateless_resets_sent_total", "counter", "Stateless resets sent for packets of unknown connections.", transport.statelessResetsSent),
+                ("quicflow_transport_connections", "gauge", "QUIC connections, including unregistered, closing and draining ones.", transport.connections),
+            ]
+            for (name, type, help, value) in figures {
+                text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+            }
+        }
+        return text
+    }
+
+    private func countRegistrationTimeout() {
+        counters.registrationTimeouts += 1
+    }
+
+    private func countOversizeInbound() {
+        counters.oversizeInbound += 1
     }
 
     /// Promises refused (maxPromises) and threshold crossings, for tests
@@ -312,6 +356,7 @@ public actor BackboneServer {
         let registrationTimer = Task {
             try? await Task.sleep(for: timeout)
             if !Task.isCancelled {
+                await self.countRegistrationTimeout()
                 await connection.close(errorCode: CloseCode.registrationFailed, reason: "no registration within \(timeout)")
             }
         }
@@ -368,6 +413,7 @@ public actor BackboneServer {
             return await refuse(CloseCode.shuttingDown, "server shutting down")
         }
         if sessions[clientID] == nil, sessions.count >= configuration.maxClients {
+            counters.maxClientsRefusals += 1
             return await refuse(CloseCode.serverFull, "server full: \(configuration.maxClients) clients are connected")
         }
         if let old = sessions[clientID] {
@@ -435,6 +481,7 @@ public actor BackboneServer {
             try? await exchange.io.write(.pong(pong), to: stream)
             await countHeartbeat()
         case .data(let data):
+            if data.payload.count > exchange.maxMessageSize { await countOversizeInbound() }
             await exchange.answer(data, on: stream, senderID: session.clientID) { await self.handle($0) }
         case .pong, .ack:
             await streamFailed(QuicFlowError(.protocolViolation, "a client may not open a stream with \(payload.frameType)"))

@@ -21,4 +21,12 @@ struct ServerCounters: Sendable {
     var decodingErrors = 0
     var networkErrors = 0
     var registrationsRefused = 0
+    /// Registrations refused because maxClients were connected (code 4).
+    var maxClientsRefusals = 0
+    /// Connections closed for not registering in time (code 1).
+    var registrationTimeouts = 0
+    /// Payloads over maxMessageSize: sends refused before they left and
+    /// inbound messages answered FAILURE.
+    var oversizeOutbound = 0
+    var oversizeInbound = 0
 }

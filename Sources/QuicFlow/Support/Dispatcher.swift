@@ -11,6 +11,8 @@ actor Dispatcher {
     private let handlerTimeout: Duration
     private var running = 0
     private var waiting = CircularBuffer<CheckedContinuation<Void, Never>>()
+    /// Messages answered "busy" because every worker and queue slot was taken.
+    private(set) var busyRefusals = 0
 
     init(workers: Int, queueSize: Int, handlerTimeout: Duration) {
         self.workers = workers
@@ -26,6 +28,7 @@ actor Dispatcher {
             // The releasing worker hands its slot over directly.
             await withCheckedContinuation { waiting.append($0) }
         } else {
+            busyRefusals += 1
             return .failure("busy: \(workers) handlers running and \(queueSize) messages queued; retry later")
         }
         let timeout = handlerTimeout

@@ -28,6 +28,10 @@ public struct ServerSettings: Sendable, Hashable {
     public var requireClientCertificate = false
     /// `[server] max_clients`.
     public var maxClients = 10_000
+    /// `[server] retry`: validate every client address with a Retry.
+    public var requireAddressValidation = false
+    /// `[server] max_handshakes_per_address`.
+    public var maxHandshakesPerAddress = 64
     /// `[server] data_dir`: where queued messages and message states are
     /// kept (`messages.sqlite`); without it they live in memory only.
     public var dataDirectory: String?
@@ -65,6 +69,7 @@ public struct ServerSettings: Sendable, Hashable {
         let server = root.subtable("server")
         server.rejectUnknownKeys(known: [
             "listen", "cert", "key", "client_ca", "require_client_cert", "max_clients", "data_dir", "log_level",
+            "retry", "max_handshakes_per_address",
         ])
         if let value = server.string("listen") { listen = value }
         certificateFile = server.absolutePath("cert", what: "the server's certificate")
@@ -72,6 +77,8 @@ public struct ServerSettings: Sendable, Hashable {
         clientCAFile = server.absolutePath("client_ca", what: "the CA certificate of the clients")
         if let value = server.bool("require_client_cert") { requireClientCertificate = value }
         if let value = server.integer("max_clients", atLeast: 1) { maxClients = value }
+        if let value = server.bool("retry") { requireAddressValidation = value }
+        if let value = server.integer("max_handshakes_per_address", atLeast: 1) { maxHandshakesPerAddress = value }
         dataDirectory = server.absolutePath("data_dir", what: "the server's data directory")
         if let value = server.string("log_level") {
             if Self.logLevels.contains(value) {
@@ -137,7 +144,8 @@ public struct ServerSettings: Sendable, Hashable {
             backbone = try ServerConfiguration(
                 host: quic.host, port: quic.port, certificateFile: certificateFile, keyFile: keyFile,
                 clientCAFile: clientCAFile, requireClientCertificate: requireClientCertificate, maxClients: maxClients,
-                heartbeatInterval: heartbeatInterval, heartbeatTimeout: heartbeatTimeout)
+                heartbeatInterval: heartbeatInterval, heartbeatTimeout: heartbeatTimeout,
+                requireAddressValidation: requireAddressValidation, maxHandshakesPerAddress: maxHandshakesPerAddress)
         } catch {
             throw ServerAppError(.invalidConfiguration, error.message)
         }
