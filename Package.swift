@@ -158,6 +158,7 @@ let package = Package(
                 "QuicFlowPKI",
                 "QUICTransport",
                 "QuicFlowProtocol",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -221,6 +222,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The frame codec's libFuzzer target (scripts/fuzz.sh); built
+        // normally it replays a corpus through the same checks.
+        .executableTarget(
+            name: "quicflow-fuzz-frames",
+            dependencies: [
+                "QuicFlowProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "QUICTransportTests",
             dependencies: [
@@ -237,6 +249,7 @@ let package = Package(
             name: "QuicFlowProtocolTests",
             dependencies: [
                 "QuicFlowProtocol",
+                "QUICTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],

@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import QUICTestSupport
 import QuicFlow
-import QuicFlowServerApp
+@testable import QuicFlowServerApp
 import ServiceLifecycle
 import Testing
 
@@ -93,5 +93,20 @@ struct AdminAPITests {
         #expect(error?.message.contains("--admin-token-file") == true)
         #expect(throws: Never.self) { try AdminConfiguration(host: "0.0.0.0", port: 8475, token: "t") }
         #expect(throws: Never.self) { try AdminConfiguration(host: "127.0.0.1", port: 8475) }
+    }
+}
+
+@Suite("Admin token comparison")
+struct AdminTokenComparisonTests {
+    @Test("equal only for the same bytes and length; lengths 256 apart (token + 256 NUL bytes) are not equal")
+    func constantTimeEqual() {
+        let token = Array("s3cret-token".utf8)
+        #expect(ConstantTime.equal(token, token))
+        #expect(!ConstantTime.equal(token, Array("s3cret-tokeN".utf8)))
+        #expect(!ConstantTime.equal(token, Array("s3cret".utf8)))
+        #expect(!ConstantTime.equal(token, []))
+        // Folding the length difference into a byte once let this through.
+        #expect(!ConstantTime.equal(token + [UInt8](repeating: 0, count: 256), token))
+        #expect(!ConstantTime.equal([UInt8](repeating: 0, count: 256), []))
     }
 }

@@ -9,7 +9,7 @@ import Testing
 
 /// Attacks on a real `quicflow-server` process. Each measures the server's
 /// RSS from /proc while a well-behaved device keeps getting its commands.
-@Suite("Hostile input against quicflow-server", .timeLimit(.minutes(2)))
+@Suite("Hostile input against quicflow-server", .serialized, .timeLimit(.minutes(2)))
 struct HostileInputTests {
     @Test("random, truncated and forged datagrams: dropped and counted, no state kept, the device still served", arguments: [false, true])
     func datagrams(retry: Bool) async throws {

@@ -1,0 +1,35 @@
+#if QUICFLOW_FUZZER
+/// libFuzzer's entry point: `scripts/fuzz.sh` builds this target with
+/// `-sanitize=fuzzer,address -DQUICFLOW_FUZZER`, and libFuzzer supplies `main`.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzFrames(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    FrameFuzzCase.run(Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+#else
+import Foundation
+
+/// Without libFuzzer: runs the files or directories given as arguments
+/// (a corpus, a crash reproducer) through the same checks.
+@main
+enum FuzzReplay {
+    static func main() throws {
+        var count = 0
+        for argument in CommandLine.arguments.dropFirst() {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
+                print("no such file or directory: \(argument)")
+                exit(64)
+            }
+            let files = isDirectory.boolValue
+                ? try FileManager.default.contentsOfDirectory(atPath: argument).sorted().map { argument + "/" + $0 }
+                : [argument]
+            for file in files {
+                FrameFuzzCase.run(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+                count += 1
+            }
+        }
+        print("replayed \(count) inputs: no property failed")
+    }
+}
+#endif

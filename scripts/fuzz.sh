@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Fuzzes the frame codec and protobuf decoding with libFuzzer under
+# AddressSanitizer for SECONDS (default 600), starting from the seed corpus
+# in Tests/Fuzz/FrameCorpus. New interesting inputs go to a scratch corpus;
+# a crash leaves its input as crash-* in the current directory and exits
+# non-zero. Replay an input without libFuzzer:
+#   swift run quicflow-fuzz-frames FILE...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-600}"
+bash scripts/ensure-packages.sh libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libsqlite3-dev
+swift build --product quicflow-fuzz-frames --scratch-path .build-fuzz \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DQUICFLOW_FUZZER
+binary="$(swift build --product quicflow-fuzz-frames --scratch-path .build-fuzz \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DQUICFLOW_FUZZER --show-bin-path)/quicflow-fuzz-frames"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+echo "fuzz: $binary for ${seconds}s from Tests/Fuzz/FrameCorpus"
+"$binary" -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 "$work" Tests/Fuzz/FrameCorpus
