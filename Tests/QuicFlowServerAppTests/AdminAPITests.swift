@@ -110,3 +110,23 @@ struct AdminTokenComparisonTests {
         #expect(!ConstantTime.equal([UInt8](repeating: 0, count: 256), []))
     }
 }
+
+@Suite("Server data files")
+struct ServerDataFileTests {
+    @Test("the data directory is 0700 and messages.sqlite with its -wal and -shm is 0600")
+    func privateModes() async throws {
+        let harness = try ServerHarness()
+        let running = try await harness.start(persistent: true)
+        func mode(_ path: String) throws -> Int {
+            ((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int ?? -1) & 0o777
+        }
+        #expect(try mode(harness.dataDirectory) == 0o700)
+        for file in ["messages.sqlite", "messages.sqlite-wal", "messages.sqlite-shm"] {
+            let path = harness.dataDirectory + "/" + file
+            if FileManager.default.fileExists(atPath: path) || file == "messages.sqlite" {
+                #expect(try mode(path) == 0o600, "\(file)")
+            }
+        }
+        try await running.stop()
+    }
+}
