@@ -224,9 +224,11 @@ let package = Package(
         ),
         // The frame codec's libFuzzer target (scripts/fuzz.sh); built
         // normally it replays a corpus through the same checks.
+        .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "quicflow-fuzz-frames",
             dependencies: [
+                "CFuzzerDriver",
                 "QuicFlowProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -10,10 +10,13 @@ cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 bash scripts/ensure-packages.sh libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libsqlite3-dev
 swift build --product quicflow-fuzz-frames --scratch-path .build-fuzz \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DQUICFLOW_FUZZER
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DQUICFLOW_FUZZER -Xswiftc -use-ld=lld
 binary="$(swift build --product quicflow-fuzz-frames --scratch-path .build-fuzz \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DQUICFLOW_FUZZER --show-bin-path)/quicflow-fuzz-frames"
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DQUICFLOW_FUZZER -Xswiftc -use-ld=lld --show-bin-path)/quicflow-fuzz-frames"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# libFuzzer reports a crash itself; Swift's backtracer would only get in
+# the way (and trips ASan reading the stack).
+export SWIFT_BACKTRACE=enable=no
 echo "fuzz: $binary for ${seconds}s from Tests/Fuzz/FrameCorpus"
 "$binary" -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 "$work" Tests/Fuzz/FrameCorpus

@@ -1,14 +1,27 @@
-#if QUICFLOW_FUZZER
-/// libFuzzer's entry point: `scripts/fuzz.sh` builds this target with
-/// `-sanitize=fuzzer,address -DQUICFLOW_FUZZER`, and libFuzzer supplies `main`.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzFrames(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    FrameFuzzCase.run(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
-#else
 import Foundation
 
+#if QUICFLOW_FUZZER
+import CFuzzerDriver
+
+/// libFuzzer's entry point: `scripts/fuzz.sh` builds this target with
+/// `-sanitize=fuzzer,address -DQUICFLOW_FUZZER`, and `main` hands the
+/// command line to libFuzzer's driver.
+/// The input callback libFuzzer's objects refer to by name.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    FrameFuzzCase.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+
+@main
+enum FuzzMain {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOneInput(data, size) })
+    }
+}
+#else
 /// Without libFuzzer: runs the files or directories given as arguments
 /// (a corpus, a crash reproducer) through the same checks.
 @main

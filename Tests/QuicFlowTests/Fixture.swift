@@ -89,6 +89,13 @@ struct Fixture: Sendable {
     }
 }
 
+/// `quicflow_limit_refusals_total{limit="LIMIT"}` from the server's Prometheus text.
+func refusals(_ server: BackboneServer, _ limit: String) async -> Int? {
+    let prefix = "quicflow_limit_refusals_total{limit=\"\(limit)\"} "
+    return await server.prometheusText().split(separator: "\n")
+        .first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) }
+}
+
 struct Unexpected: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

@@ -175,6 +175,7 @@ struct MessagingTests {
         }
         #expect(error?.code == .tooManyPromises)
         #expect(error?.message.contains("maxPromises") == true)
+        #expect(await refusals(server, "max_promises") == 1)
         // Without waitAck no promise is needed.
         #expect(try await server.send(Message(type: .event, text: "fire and forget"), to: "slow").status == .success)
         _ = try await waiting.value
@@ -245,6 +246,8 @@ struct MessageSizeTests {
         let response = try await client.send(Message(type: .event, payload: [UInt8](repeating: 2, count: 4_096), waitAck: true))
         #expect(response.status == .failure)
         #expect(response.error.contains("maxMessageSize"))
+        #expect(await refusals(server, "max_message_size_outbound") == 1)
+        #expect(await refusals(server, "max_message_size_inbound") == 1)
         // A client refuses to send more than its own limit (1 MiB).
         let tooBig = await #expect(throws: QuicFlowError.self) {
             try await client.send(Message(type: .event, payload: [UInt8](repeating: 3, count: (1 << 20) + 1)))

@@ -83,6 +83,7 @@ struct SessionTests {
         #expect(error?.code == .registrationRefused)
         #expect(error?.message.contains("code 4") == true)
         #expect(await server.clients().map(\.clientID) == ["a", "b"])
+        #expect(await refusals(server, "max_clients") == 1)
         await a.disconnect()
         await b.disconnect()
         await server.stop()

@@ -1,0 +1,12 @@
+#ifndef QUICFLOW_CFUZZERDRIVER_H
+#define QUICFLOW_CFUZZERDRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// libFuzzer's driver (compiler-rt, linked by -sanitize=fuzzer). SwiftPM
+/// gives every executable its own entry point, so the fuzz target calls the
+/// driver from there instead of using libFuzzer's `main`.
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
+#endif
