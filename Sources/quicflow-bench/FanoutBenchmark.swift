@@ -20,25 +20,13 @@ struct FanoutBenchmark: AsyncParsableCommand {
     func run() async throws {
         let files = try BenchCertificates.make(prefix: "quicflow-fanout")
         defer { try? FileManager.default.removeItem(atPath: files.directory) }
-        let quicPort = Int.random(in: 20_000...29_999)
-        let adminPort = quicPort + 1
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: try SiblingExecutable.path("quicflow-server"))
-        server.arguments = [
-            "serve", "--listen", "127.0.0.1:\(quicPort)", "--admin-listen", "127.0.0.1:\(adminPort)",
-            "--cert", files.certificateFile, "--key", files.keyFile, "--max-clients", "\(clients + 100)",
-            "--heartbeat-interval", "60s", "--heartbeat-timeout", "600s", "--log-level", "error",
-        ]
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        let admin = try AdminClient(url: "http://127.0.0.1:\(adminPort)", token: nil)
+        let server = try await BenchServer.start(
+            files: files, clients: clients, heartbeatInterval: "60s", heartbeatTimeout: "600s")
+        defer { server.stop() }
+        let quicPort = server.quicPort
+        let admin = server.admin
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(30)
-        while (try? await admin.request("GET", "/healthz").status) != 200 {
-            guard clock.now < deadline else { throw BenchError("quicflow-server did not start") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let before = try ProcessStats.sample(pid: server.processIdentifier)
+        let before = try ProcessStats.sample(pid: server.pid)
 
         let received = Counter()
         let (allReceived, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -80,7 +68,7 @@ struct FanoutBenchmark: AsyncParsableCommand {
         let connectSeconds = (clock.now - connectStart).seconds
         // Let the server settle (allocations from the connect burst) before sampling.
         try await Task.sleep(for: .seconds(2))
-        let after = try ProcessStats.sample(pid: server.processIdentifier)
+        let after = try ProcessStats.sample(pid: server.pid)
 
         var sample = LatencySample()
         var iterator = allReceived.makeAsyncIterator()

@@ -25,24 +25,12 @@ struct SoakBenchmark: AsyncParsableCommand {
     func run() async throws {
         let files = try BenchCertificates.make(prefix: "quicflow-soak")
         defer { try? FileManager.default.removeItem(atPath: files.directory) }
-        let quicPort = Int.random(in: 20_000...29_999)
-        let adminPort = quicPort + 1
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: try SiblingExecutable.path("quicflow-server"))
-        server.arguments = [
-            "serve", "--listen", "127.0.0.1:\(quicPort)", "--admin-listen", "127.0.0.1:\(adminPort)",
-            "--cert", files.certificateFile, "--key", files.keyFile, "--max-clients", "\(clients + 100)",
-            "--heartbeat-interval", "1s", "--heartbeat-timeout", "10s", "--log-level", "error",
-        ]
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        let admin = try AdminClient(url: "http://127.0.0.1:\(adminPort)", token: nil)
+        let server = try await BenchServer.start(
+            files: files, clients: clients, heartbeatInterval: "1s", heartbeatTimeout: "10s")
+        defer { server.stop() }
+        let quicPort = server.quicPort
+        let admin = server.admin
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(30)
-        while (try? await admin.request("GET", "/healthz").status) != 200 {
-            guard clock.now < deadline else { throw BenchError("quicflow-server did not start") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
 
         var shares: [QUICEndpoint] = []
         let base = try ClientConfiguration(clientID: "x", caFile: files.caFile)
@@ -101,8 +89,8 @@ struct SoakBenchmark: AsyncParsableCommand {
         while clock.now - start < .seconds(seconds) {
             next += .seconds(sampleEvery)
             try await Task.sleep(until: next)
-            let stats = try ProcessStats.sample(pid: server.processIdentifier)
-            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.processIdentifier)/fd").count) ?? -1
+            let stats = try ProcessStats.sample(pid: server.pid)
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/fd").count) ?? -1
             let connected = (try? await admin.request("GET", "/v1/clients"))
                 .flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [Any] }?.count ?? -1
             let elapsed = Int((clock.now - start).seconds.rounded())

@@ -31,6 +31,15 @@ private struct SilentServer {
         endpoint = try await QUICEndpoint.server(host: "127.0.0.1", port: 0, configuration: pki.serverConfiguration())
         connections = endpoint.incomingConnections
     }
+
+    /// A new client endpoint connected here: its connection and the server's side of it.
+    func connectClient(_ pki: TestPKI) async throws -> (client: QUICEndpoint, connection: QUICConnection, accepted: QUICConnection) {
+        let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
+        let connection = try await client.connect(host: "127.0.0.1", port: endpoint.localAddress.port!, serverName: "localhost")
+        var incoming = connections.makeAsyncIterator()
+        let accepted = try #require(await incoming.next())
+        return (client, connection, accepted)
+    }
 }
 
 @Suite("Stream exchanges on the event loop", .timeLimit(.minutes(1)))
@@ -60,11 +69,7 @@ struct ExchangeTests {
     func timeout() async throws {
         let pki = try TestPKI()
         let server = try await SilentServer(pki)
-        let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
-        let connection = try await client.connect(
-            host: "127.0.0.1", port: server.endpoint.localAddress.port!, serverName: "localhost")
-        var incoming = server.connections.makeAsyncIterator()
-        let serverConnection = try #require(await incoming.next())
+        let (client, connection, serverConnection) = try await server.connectClient(pki)
         let streams = Task {
             var streams: [QUICStream] = []
             for await stream in serverConnection.inboundStreams { streams.append(stream) }
@@ -118,11 +123,7 @@ struct ExchangeTests {
     func cancelled() async throws {
         let pki = try TestPKI()
         let server = try await SilentServer(pki)
-        let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
-        let connection = try await client.connect(
-            host: "127.0.0.1", port: server.endpoint.localAddress.port!, serverName: "localhost")
-        var incoming = server.connections.makeAsyncIterator()
-        let serverConnection = try #require(await incoming.next())
+        let (client, connection, serverConnection) = try await server.connectClient(pki)
         let (arrived, arrival) = AsyncStream.makeStream(of: QUICStream.self)
         let accept = Task {
             for await stream in serverConnection.inboundStreams { arrival.yield(stream) }
@@ -150,11 +151,7 @@ struct ExchangeTests {
     func inboundRead() async throws {
         let pki = try TestPKI()
         let server = try await SilentServer(pki)
-        let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
-        let connection = try await client.connect(
-            host: "127.0.0.1", port: server.endpoint.localAddress.port!, serverName: "localhost")
-        var incoming = server.connections.makeAsyncIterator()
-        let serverConnection = try #require(await incoming.next())
+        let (client, connection, serverConnection) = try await server.connectClient(pki)
         var inbound = serverConnection.inboundStreams.makeAsyncIterator()
 
         let accepted = try await connection.openStream()
