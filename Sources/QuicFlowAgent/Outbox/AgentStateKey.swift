@@ -26,6 +26,9 @@ public struct AgentStateKey: RawRepresentable, Sendable, Hashable, Comparable, C
     public static let reconnectAttempts = AgentStateKey("reconnect_attempts")
     /// When a message was last delivered.
     public static let lastDeliveryAt = AgentStateKey("last_delivery_at")
+    /// Messages refused because the outbox was full (a decimal count,
+    /// kept across restarts; `quicflow-agent send` counts too).
+    public static let outboxFullRefusals = AgentStateKey("outbox_full_refusals")
 
     /// Orders keys by name, for stable output.
     public static func < (lhs: AgentStateKey, rhs: AgentStateKey) -> Bool { lhs.rawValue < rhs.rawValue }

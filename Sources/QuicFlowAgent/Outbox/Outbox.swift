@@ -206,7 +206,28 @@ public final class Outbox: Sendable {
         }
         let maxMessages = maxMessages
         let path = path
-        let ids: [Int64] = try await write("store new messages") { db in
+        let ids: [Int64]
+        do {
+            ids = try await insert(drafts, now: now, maxMessages: maxMessages, path: path)
+        } catch where error.code == .outboxFull {
+            // Counted apart from the refused transaction, which rolled back.
+            try? await countRefusal(.outboxFullRefusals)
+            throw error
+        }
+        notifier.signal()
+        return zip(ids, drafts).map { id, draft in
+            OutboxMessage(
+                id: id, msgID: draft.msgID, type: draft.message.type, payload: draft.message.payload,
+                state: .pending, attempts: 0, createdAt: now,
+                lastAttemptAt: nil, lastError: nil, nextAttemptAt: now
+            )
+        }
+    }
+
+    private func insert(
+        _ drafts: [(msgID: String, message: Message, payload: Data)], now: Int64, maxMessages: Int, path: String
+    ) async throws(AgentError) -> [Int64] {
+        try await write("store new messages") { db in
             // Inside the (immediate) transaction, so two processes cannot
             // both see room for the last slot.
             let held = try Int.fetchOne(db, sql: "SELECT total FROM message_count WHERE id = 1") ?? 0
@@ -228,14 +249,6 @@ public final class Outbox: Sendable {
                 ids.append(db.lastInsertedRowID)
             }
             return ids
-        }
-        notifier.signal()
-        return zip(ids, drafts).map { id, draft in
-            OutboxMessage(
-                id: id, msgID: draft.msgID, type: draft.message.type, payload: draft.message.payload,
-                state: .pending, attempts: 0, createdAt: now,
-                lastAttemptAt: nil, lastError: nil, nextAttemptAt: now
-            )
         }
     }
 
@@ -548,6 +561,17 @@ public final class Outbox: Sendable {
                     try db.execute(sql: "DELETE FROM agent_state WHERE key = ?", arguments: [key.rawValue])
                 }
             }
+        }
+    }
+
+    /// Adds one to the counter stored under `key`.
+    public func countRefusal(_ key: AgentStateKey) async throws(AgentError) {
+        let now = Self.unixMillisNow()
+        try await write("count a refusal") { db in
+            try db.execute(sql: """
+                INSERT INTO agent_state (key, value, updated_at) VALUES (?, '1', ?)
+                ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1, updated_at = excluded.updated_at
+                """, arguments: [key.rawValue, now])
         }
     }
 

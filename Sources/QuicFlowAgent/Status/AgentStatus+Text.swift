@@ -28,6 +28,9 @@ extension AgentStatus {
         if let oldestPendingAgeSeconds {
             outbox += "; oldest waiting \(Self.span(oldestPendingAgeSeconds))"
         }
+        if outboxFullRefusals > 0 {
+            outbox += "; \(outboxFullRefusals) refused because it was full"
+        }
         line("outbox:", outbox)
         line("outbox file:", outboxPath)
         line("last delivery:", lastDeliveryAt.map { Self.format($0, now: now) } ?? "none")

@@ -39,6 +39,8 @@ public struct AgentStatus: Sendable, Hashable, Codable {
     public var dead: Int
     /// The outbox's capacity (`outbox.max_messages`).
     public var maxMessages: Int
+    /// Messages refused because the outbox was full, ever.
+    public var outboxFullRefusals: Int
     /// How long the oldest undelivered message has waited, in seconds.
     public var oldestPendingAgeSeconds: Double?
     /// When a message was last delivered.
@@ -61,6 +63,7 @@ public struct AgentStatus: Sendable, Hashable, Codable {
         case inFlight = "in_flight"
         case dead
         case maxMessages = "max_messages"
+        case outboxFullRefusals = "outbox_full_refusals"
         case oldestPendingAgeSeconds = "oldest_pending_age_seconds"
         case lastDeliveryAt = "last_delivery_at"
         case recentHandlerRuns = "recent_handler_runs"
@@ -83,6 +86,7 @@ public struct AgentStatus: Sendable, Hashable, Codable {
         try container.encode(inFlight, forKey: .inFlight)
         try container.encode(dead, forKey: .dead)
         try container.encode(maxMessages, forKey: .maxMessages)
+        try container.encode(outboxFullRefusals, forKey: .outboxFullRefusals)
         try container.encode(oldestPendingAgeSeconds, forKey: .oldestPendingAgeSeconds)
         try container.encode(lastDeliveryAt, forKey: .lastDeliveryAt)
         try container.encode(recentHandlerRuns, forKey: .recentHandlerRuns)
@@ -126,6 +130,7 @@ public struct AgentStatus: Sendable, Hashable, Codable {
             inFlight: counts.inFlight,
             dead: counts.dead,
             maxMessages: outbox.maxMessages,
+            outboxFullRefusals: state[.outboxFullRefusals].flatMap(Int.init) ?? 0,
             oldestPendingAgeSeconds: oldest.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
             lastDeliveryAt: time(.lastDeliveryAt),
             recentHandlerRuns: runs.map(HandlerRun.init)

@@ -43,6 +43,8 @@ extension AgentExecutableTests {
             #expect(full.stderr.contains("max_messages"))
             let outbox = try fixture.outbox()
             #expect(try await outbox.list().map(\.text) == ["e0", "e1"])
+            // The refusal is counted, and `status` says so.
+            #expect(try await outbox.state()[.outboxFullRefusals] == "1")
 
             let badType = try await fixture.cli(["send", "--type", "telegram", "--payload", "x"])
             #expect(badType.status == 64)

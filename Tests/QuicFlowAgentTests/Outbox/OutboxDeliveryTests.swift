@@ -85,6 +85,8 @@ struct OutboxDeliveryTests {
         }
         #expect(batchError?.code == .outboxFull)
         #expect(try await outbox.list(limit: 10).map(\.payload) == [[0], [1], [2]])
+        // Each refusal is counted where `quicflow-agent status` reads it.
+        #expect(try await outbox.state()[.outboxFullRefusals] == "2")
 
         // Dead rows count against the limit too; purging them makes room.
         let claimed = try await outbox.nextBatch(limit: 1)
