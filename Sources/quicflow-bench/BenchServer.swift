@@ -14,7 +14,8 @@ struct BenchServer {
     /// Starts it with the files in `files`, room for `clients`, and the
     /// given heartbeat settings; returns once its admin API answers.
     static func start(
-        files: CertificateFiles, clients: Int, heartbeatInterval: String, heartbeatTimeout: String
+        files: CertificateFiles, clients: Int, heartbeatInterval: String, heartbeatTimeout: String,
+        extraArguments: [String] = []
     ) async throws -> BenchServer {
         let quicPort = Int.random(in: 20_000...29_999)
         let adminPort = quicPort + 1
@@ -24,7 +25,7 @@ struct BenchServer {
             "serve", "--listen", "127.0.0.1:\(quicPort)", "--admin-listen", "127.0.0.1:\(adminPort)",
             "--cert", files.certificateFile, "--key", files.keyFile, "--max-clients", "\(clients + 100)",
             "--heartbeat-interval", heartbeatInterval, "--heartbeat-timeout", heartbeatTimeout, "--log-level", "error",
-        ]
+        ] + extraArguments
         try process.run()
         let admin = try AdminClient(url: "http://127.0.0.1:\(adminPort)", token: nil)
         let clock = ContinuousClock()

@@ -19,14 +19,25 @@ struct SoakBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds between samples.") var sampleEvery = 10
     @Option(help: "Events the clients send per second, in all.") var eventsPerSecond = 200
     @Option(help: "Commands the server sends per second through the admin API.") var commandsPerSecond = 20
+    @Option(help: "The server's msg_id window in seconds; memory grows until it is full.") var dedupWindowSeconds = 30
     @Option(help: "Allowed RSS growth from the first sample after warm-up to the last, in percent.")
     var maxGrowthPercent = 10.0
+
+    /// One line straight to standard output (unbuffered), so a sample shows
+    /// as it is taken even when the output is a file or a pipe.
+    private func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
 
     func run() async throws {
         let files = try BenchCertificates.make(prefix: "quicflow-soak")
         defer { try? FileManager.default.removeItem(atPath: files.directory) }
+        // As deployed: message records on disk (--data-dir), not in RSS, and a
+        // msg_id window that fills within the warm-up minute, so what
+        // follows is steady state. Both grow by design until full.
         let server = try await BenchServer.start(
-            files: files, clients: clients, heartbeatInterval: "1s", heartbeatTimeout: "10s")
+            files: files, clients: clients, heartbeatInterval: "1s", heartbeatTimeout: "10s",
+            extraArguments: ["--data-dir", files.directory + "/data", "--dedup-window", "\(dedupWindowSeconds)s"])
         defer { server.stop() }
         let quicPort = server.quicPort
         let admin = server.admin
@@ -50,7 +61,7 @@ struct SoakBenchmark: AsyncParsableCommand {
             made.append(client)
         }
         let fleet = made
-        print("soak: \(clients) clients connected; \(eventsPerSecond) events/s up, \(commandsPerSecond) commands/s down, for \(seconds) s")
+        emit("soak: \(clients) clients connected; \(eventsPerSecond) events/s up, \(commandsPerSecond) commands/s down, for \(seconds) s")
 
         let failures = Counter()
         let sent = Counter()
@@ -82,7 +93,7 @@ struct SoakBenchmark: AsyncParsableCommand {
             }
         }
 
-        print("elapsed_s  rss_mib  fds  connected  messages  failures")
+        emit("elapsed_s  rss_mib  fds  connected  messages  failures")
         var samples: [(elapsed: Int, rssKiB: Int, fds: Int)] = []
         let start = clock.now
         var next = start
@@ -95,7 +106,7 @@ struct SoakBenchmark: AsyncParsableCommand {
                 .flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [Any] }?.count ?? -1
             let elapsed = Int((clock.now - start).seconds.rounded())
             samples.append((elapsed, stats.rssKiB, fds))
-            print(String(format: "%9d  %7.1f  %3d  %9d  %8d  %8d", elapsed, Double(stats.rssKiB) / 1024, fds, connected, sent.value, failures.value))
+            emit(String(format: "%9d  %7.1f  %3d  %9d  %8d  %8d", elapsed, Double(stats.rssKiB) / 1024, fds, connected, sent.value, failures.value))
         }
         traffic.cancel()
         _ = await traffic.value

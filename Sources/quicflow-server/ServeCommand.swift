@@ -40,6 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
     var heartbeatInterval: String?
     @Option(help: ArgumentHelp("Silence after which a client is evicted (default 45s).", valueName: "duration"))
     var heartbeatTimeout: String?
+    @Option(help: ArgumentHelp("How long answers are kept to answer a repeated msg_id (default 10m).", valueName: "duration"))
+    var dedupWindow: String?
     @Option(help: ArgumentHelp("Directory of the message store (queued messages survive restarts).", valueName: "dir"))
     var dataDir: String?
     @Option(help: ArgumentHelp("Executable run for every message from a client (payload on stdin).", valueName: "exec"))
@@ -63,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let heartbeatInterval { settings.heartbeatInterval = try duration(heartbeatInterval, flag: "--heartbeat-interval") }
         if let heartbeatTimeout { settings.heartbeatTimeout = try duration(heartbeatTimeout, flag: "--heartbeat-timeout") }
+        if let dedupWindow { settings.deduplicationWindow = try duration(dedupWindow, flag: "--dedup-window") }
         if let dataDir { settings.dataDirectory = absolute(dataDir) }
         if let onMessage { settings.onMessage = absolute(onMessage) }
         if let logLevel {

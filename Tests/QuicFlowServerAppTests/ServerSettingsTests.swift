@@ -31,6 +31,9 @@ struct ServerSettingsTests {
             max_clients = 5
             data_dir = "/var/x"
             log_level = "debug"
+            retry = true
+            max_handshakes_per_address = 9
+            dedup_window = "90s"
             [heartbeat]
             interval = "2s"
             timeout = "7s"
@@ -47,6 +50,9 @@ struct ServerSettingsTests {
         #expect(settings.maxClients == 5)
         #expect(settings.dataDirectory == "/var/x")
         #expect(settings.logLevel == "debug")
+        #expect(settings.requireAddressValidation)
+        #expect(settings.maxHandshakesPerAddress == 9)
+        #expect(settings.deduplicationWindow == .seconds(90))
         #expect(settings.heartbeatInterval == .seconds(2))
         #expect(settings.heartbeatTimeout == .seconds(7))
         #expect(settings.adminListen == "127.0.0.1:9001")

@@ -32,6 +32,9 @@ public struct ServerSettings: Sendable, Hashable {
     public var requireAddressValidation = false
     /// `[server] max_handshakes_per_address`.
     public var maxHandshakesPerAddress = 64
+    /// `[server] dedup_window`: how long a device message's answer is kept
+    /// to answer a repeat of its msg_id without handling it again.
+    public var deduplicationWindow: Duration = .seconds(600)
     /// `[server] data_dir`: where queued messages and message states are
     /// kept (`messages.sqlite`); without it they live in memory only.
     public var dataDirectory: String?
@@ -69,7 +72,7 @@ public struct ServerSettings: Sendable, Hashable {
         let server = root.subtable("server")
         server.rejectUnknownKeys(known: [
             "listen", "cert", "key", "client_ca", "require_client_cert", "max_clients", "data_dir", "log_level",
-            "retry", "max_handshakes_per_address",
+            "retry", "max_handshakes_per_address", "dedup_window",
         ])
         if let value = server.string("listen") { listen = value }
         certificateFile = server.absolutePath("cert", what: "the server's certificate")
@@ -79,6 +82,7 @@ public struct ServerSettings: Sendable, Hashable {
         if let value = server.integer("max_clients", atLeast: 1) { maxClients = value }
         if let value = server.bool("retry") { requireAddressValidation = value }
         if let value = server.integer("max_handshakes_per_address", atLeast: 1) { maxHandshakesPerAddress = value }
+        if let value = server.duration("dedup_window", example: deduplicationWindow) { deduplicationWindow = value }
         dataDirectory = server.absolutePath("data_dir", what: "the server's data directory")
         if let value = server.string("log_level") {
             if Self.logLevels.contains(value) {
@@ -145,6 +149,7 @@ public struct ServerSettings: Sendable, Hashable {
                 host: quic.host, port: quic.port, certificateFile: certificateFile, keyFile: keyFile,
                 clientCAFile: clientCAFile, requireClientCertificate: requireClientCertificate, maxClients: maxClients,
                 heartbeatInterval: heartbeatInterval, heartbeatTimeout: heartbeatTimeout,
+                deduplicationWindow: deduplicationWindow,
                 requireAddressValidation: requireAddressValidation, maxHandshakesPerAddress: maxHandshakesPerAddress)
         } catch {
             throw ServerAppError(.invalidConfiguration, error.message)
