@@ -5,11 +5,14 @@ import Synchronization
 final class FaultProxyControl: Sendable {
     private let configurationStorage: Mutex<UDPFaultProxy.Configuration>
     private let blackHole: Atomic<Bool>
+    /// One-way black hole: only datagrams to clients are dropped.
+    private let blackHoleToClients: Atomic<Bool>
     private let statisticsStorage: Mutex<UDPFaultProxy.Statistics>
 
     init(configuration: UDPFaultProxy.Configuration) {
         self.configurationStorage = Mutex(configuration)
         self.blackHole = Atomic(false)
+        self.blackHoleToClients = Atomic(false)
         self.statisticsStorage = Mutex(UDPFaultProxy.Statistics())
     }
 
@@ -27,6 +30,15 @@ final class FaultProxyControl: Sendable {
 
     func setBlackHole(_ on: Bool) {
         self.blackHole.store(on, ordering: .releasing)
+    }
+
+    /// Whether a datagram travelling `direction` falls into a black hole now.
+    func drops(_ direction: FaultProxyDirection) -> Bool {
+        self.isBlackHoled || (direction == .serverToClient && self.blackHoleToClients.load(ordering: .acquiring))
+    }
+
+    func setBlackHoleToClients(_ on: Bool) {
+        self.blackHoleToClients.store(on, ordering: .releasing)
     }
 
     var statistics: UDPFaultProxy.Statistics {

@@ -161,7 +161,7 @@ final class FaultProxyCore {
         var counts = UDPFaultProxy.DirectionStatistics(received: 1)
         defer { self.control.record(counts, direction) }
 
-        if self.control.isBlackHoled || self.chance(configuration.lossRate, direction) {
+        if self.control.drops(direction) || self.chance(configuration.lossRate, direction) {
             counts.dropped = 1
             return
         }
@@ -222,7 +222,7 @@ final class FaultProxyCore {
     private func deliver(_ batch: [ByteBuffer], _ direction: FaultProxyDirection, _ flow: FaultProxyFlow) {
         guard !batch.isEmpty else { return }
         // Checked again here because the black hole may have opened while the batch was delayed.
-        guard !self.isStopped, !flow.isClosed, !self.control.isBlackHoled else {
+        guard !self.isStopped, !flow.isClosed, !self.control.drops(direction) else {
             self.control.record(.init(dropped: batch.count), direction)
             return
         }

@@ -145,6 +145,15 @@ public final class UDPFaultProxy: Sendable {
         self.control.setBlackHole(on)
     }
 
+    /// Turns a one-way black hole on or off: while it is on, every datagram from the
+    /// server to a client is dropped and clients' datagrams still reach the server, as
+    /// when a server's answers are lost on the way back.
+    ///
+    /// - Parameter on: `true` to drop everything sent to clients, `false` to resume.
+    public func setBlackHoleToClients(_ on: Bool) {
+        self.control.setBlackHoleToClients(on)
+    }
+
     /// Gives every known client a new upstream-facing socket, so the server sees each client
     /// arrive from a new source port, as after a NAT rebinding.
     ///

@@ -45,7 +45,9 @@ public final class ServerApp: Sendable {
         self.logger = logger
         self.store = try MessageStore(directory: configuration.dataDirectory)
         self.events = EventHub()
-        self.forwarder = MessageForwarder(server: server, store: store, events: events, logger: logger)
+        self.forwarder = MessageForwarder(
+            server: server, store: store, events: events,
+            receivedWindow: configuration.backbone.deduplicationWindow, logger: logger)
         self.hookRunner = HandlerRunner(logger: logger)
         (adminReady, adminReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (backboneReady, backboneReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -81,9 +83,54 @@ public final class ServerApp: Sendable {
         }
     }
 
-    /// A message from a device: stream it, complete a late result, run the
-    /// hook, answer SUCCESS.
+    /// A message from a device, exactly once: a msg_id the store already
+    /// answered (a repeat after a crash swallowed its ACK) gets that answer
+    /// again; a new one is handled and its answer recorded before the ACK
+    /// goes out. One the previous run began and did not finish is handled
+    /// again, marked as redelivered: whether the hook saw it cannot be known.
     private func handle(_ message: IncomingMessage) async -> QuicFlow.Response {
+        let lookup: ReceivedLookup
+        do {
+            lookup = try await store.beginHandling(sender: message.senderID, msgID: message.msgID)
+        } catch {
+            // Handling it without the record risks a repeat, never a loss.
+            logger.error("cannot record a device message before handling it; a repeat after a crash would be handled again", metadata: [
+                "msg_id": "\(message.msgID)", "error": "\(error)",
+            ])
+            lookup = .new
+        }
+        switch lookup {
+        case .answered(let response):
+            logger.info("a repeated message answered from the store", metadata: [
+                "client_id": "\(message.senderID)", "msg_id": "\(message.msgID)",
+            ])
+            return response
+        case .inProgress:
+            // Only when the in-memory window forgot it mid-run; the sender retries a TIMEOUT.
+            return .timeout("this message is still being handled; send it again later")
+        case .new, .interrupted:
+            break
+        }
+        let redelivered = lookup == .interrupted
+        if redelivered {
+            logger.warning("handling again a message the previous run began and did not finish; the hook gets QUICFLOW_REDELIVERED=1", metadata: [
+                "client_id": "\(message.senderID)", "msg_id": "\(message.msgID)",
+            ])
+        }
+        let response = await process(message, redelivered: redelivered)
+        do {
+            try await store.recordAnswer(sender: message.senderID, msgID: message.msgID, response)
+        } catch {
+            logger.error("cannot record the answer to a device message; a repeat after a crash would be handled again", metadata: [
+                "msg_id": "\(message.msgID)", "error": "\(error)",
+            ])
+        }
+        return response
+    }
+
+    /// Streams a message from a device, completes a late result, runs the
+    /// hook and says what to answer (SUCCESS; a query's result is the hook's output).
+    private func process(_ message: IncomingMessage, redelivered: Bool) async -> QuicFlow.Response {
         logger.info("message from a device", metadata: [
             "client_id": "\(message.senderID)", "type": "\(message.type)", "msg_id": "\(message.msgID)",
             "bytes": "\(message.payload.count)",
@@ -93,6 +140,7 @@ public final class ServerApp: Sendable {
         event.msgID = message.msgID
         event.type = message.type.rawValue
         event.setPayload(message.payload)
+        if redelivered { event.redelivered = true }
         if message.type == .response, let late = LateResponse(payload: message.payload) {
             event.inReplyTo = late.inReplyTo
             event.status = late.status.lowercased()
@@ -102,7 +150,9 @@ public final class ServerApp: Sendable {
         }
         events.publish(event)
         guard let hook = configuration.messageHook else { return .success() }
-        let outcome = await hookRunner.run(hook, message: message, clientID: message.senderID, command: nil)
+        let outcome = await hookRunner.run(
+            hook.adding(environment: ["QUICFLOW_REDELIVERED": redelivered ? "1" : "0"]),
+            message: message, clientID: message.senderID, command: nil)
         if outcome.status != .success {
             logger.warning("the on-message hook failed", metadata: [
                 "msg_id": "\(message.msgID)", "status": "\(outcome.status)", "error": "\(outcome.error)",

@@ -173,7 +173,9 @@ struct SessionTests {
         let client = try await fixture.connectClient(
             try fixture.clientConfiguration(
                 "roamer", initialBackoff: .milliseconds(100), maxBackoff: .seconds(2), jitter: 0,
-                handshakeTimeout: .milliseconds(500)),
+                // Short, so failed attempts are quick; not so short that the first
+                // handshake misses it while the parallel suite loads both cores.
+                handshakeTimeout: .seconds(2)),
             port: port
         ) { client in
             var hooks = ClientEventHooks()

@@ -113,4 +113,12 @@ public struct HandlerConfiguration: Sendable, Hashable {
             maxOutput: maxOutput ?? Self.defaultMaxOutput, concurrency: concurrency ?? Self.defaultConcurrency,
             user: user, environment: environment ?? [:])
     }
+
+    /// The same handler with `variables` added to its environment (they
+    /// win over ``environment``'s own values of the same names).
+    public func adding(environment variables: [String: String]) -> HandlerConfiguration {
+        HandlerConfiguration(
+            checkedExecutable: executable, arguments: arguments, timeout: timeout, maxOutput: maxOutput,
+            concurrency: concurrency, user: user, environment: environment.merging(variables) { $1 })
+    }
 }

@@ -23,6 +23,12 @@ enum AdminAPI {
                 text += "# HELP quicflow_queued_messages Messages waiting in the store for offline clients.\n"
                 text += "# TYPE quicflow_queued_messages gauge\nquicflow_queued_messages \(queued)\n"
             }
+            text += "# HELP quicflow_remembered_answers Answers to device messages kept (for the msg_id window) to answer repeats.\n"
+            text += "# TYPE quicflow_remembered_answers gauge\nquicflow_remembered_answers \(store.rememberedAnswers)\n"
+            text += "# HELP quicflow_repeats_answered_from_store_total Device messages repeating an answered msg_id (after a crash or past the in-memory window), answered from the store without handling them again.\n"
+            text += "# TYPE quicflow_repeats_answered_from_store_total counter\nquicflow_repeats_answered_from_store_total \(store.repeatsAnswered)\n"
+            text += "# HELP quicflow_messages_redelivered_total Device messages the previous run began handling and did not finish, handled again with QUICFLOW_REDELIVERED=1.\n"
+            text += "# TYPE quicflow_messages_redelivered_total counter\nquicflow_messages_redelivered_total \(store.redelivered)\n"
             text += "# HELP quicflow_event_listeners Open GET /v1/events streams.\n"
             text += "# TYPE quicflow_event_listeners gauge\nquicflow_event_listeners \(events.listenerCount)\n"
             return Hummingbird.Response(

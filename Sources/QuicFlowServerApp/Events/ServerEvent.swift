@@ -26,9 +26,12 @@ struct ServerEvent: Codable, Sendable, Hashable {
     var result: String?
     var resultBase64: String?
     var error: String?
+    /// A message the server's previous run began handling and did not
+    /// finish (a crash): it may have been seen before.
+    var redelivered: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case event, time, reason, type, payload, status, result, error
+        case event, time, reason, type, payload, status, result, error, redelivered
         case clientID = "client_id"
         case remoteAddress = "remote_address"
         case msgID = "msg_id"

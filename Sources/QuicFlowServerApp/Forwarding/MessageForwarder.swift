@@ -24,9 +24,14 @@ actor MessageForwarder {
     /// When the sweep next drops old finished messages: hourly, not every
     /// second (that table holds every unicast of the last 7 days).
     private var nextPurge = ContinuousClock.now
+    /// How long answers to device messages are remembered (the msg_id window).
+    private let receivedWindow: Duration
+    /// When the sweep next forgets answers past ``receivedWindow``.
+    private var nextReceivedPurge = ContinuousClock.now
 
-    init(server: BackboneServer, store: MessageStore, events: EventHub, logger: Logger) {
+    init(server: BackboneServer, store: MessageStore, events: EventHub, receivedWindow: Duration, logger: Logger) {
         self.server = server
+        self.receivedWindow = receivedWindow
         self.store = store
         self.events = events
         self.logger = logger
@@ -148,12 +153,17 @@ actor MessageForwarder {
 
     /// Expires queued messages whose time ran out, starts deliveries that a
     /// registration race or a busy server left behind, and once an hour
-    /// drops finished messages past the store's retention.
+    /// drops finished messages past the store's retention; answers to device
+    /// messages are forgotten once past the msg_id window.
     func sweep() async {
         do {
             if ContinuousClock.now >= nextPurge {
                 nextPurge = ContinuousClock.now + .seconds(3_600)
                 try await store.purgeFinished()
+            }
+            if ContinuousClock.now >= nextReceivedPurge {
+                nextReceivedPurge = ContinuousClock.now + min(receivedWindow / 10, .seconds(60))
+                try await store.purgeReceived(olderThan: receivedWindow)
             }
             for record in try await store.expire() {
                 var event = ServerEvent("expired")

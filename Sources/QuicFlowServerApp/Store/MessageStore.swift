@@ -1,11 +1,19 @@
 import Foundation
 import GRDB
+import QuicFlow
 import QuicFlowAgent
+import QuicFlowConfigFile
+import Synchronization
 
 /// The server's SQLite store of messages the admin API took: those queued
 /// for offline clients (store and forward) and the state and result of
 /// every unicast, so that `GET /v1/messages/{id}` can answer and a late
 /// RESPONSE can complete it.
+///
+/// It also remembers the answer to each message a device sent (the
+/// `received` table), so that a device repeating a msg_id after a server
+/// crash, whose ACK the crash swallowed, is answered from here instead of
+/// handled again.
 ///
 /// A file under the data directory survives restarts; without one the
 /// store lives in memory. The file is 0600 in a 0700 directory.
@@ -16,6 +24,15 @@ final class MessageStore: Sendable {
     private let queue: DatabaseQueue
     /// The database file; `nil` in memory.
     let path: String?
+    /// Marks the `received` rows this process is handling, to tell them
+    /// from rows a crashed predecessor left half-done.
+    private let run = UUID().uuidString
+    /// Repeats answered from the `received` table, for /metrics.
+    private let repeats = Atomic<Int>(0)
+    /// Messages handled again after a previous run stopped mid-way, for /metrics.
+    private let redeliveries = Atomic<Int>(0)
+    /// Answers in the `received` table, kept here so /metrics need not count rows.
+    private let answers = Atomic<Int>(0)
 
     /// Opens (or creates) the store in `directory`, or in memory.
     /// - Throws: ``ServerAppError`` (`storage`) naming the file and what to check.
@@ -34,6 +51,7 @@ final class MessageStore: Sendable {
                 configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
                 queue = try DatabaseQueue(path: path, configuration: configuration)
                 try Self.migrate(queue)
+                try Self.restartReceivedWindow(queue)
                 try DatabaseFiles.restrict(path)
             } else {
                 self.path = nil
@@ -46,6 +64,14 @@ final class MessageStore: Sendable {
             throw ServerAppError(.storage, error.message)
         } catch {
             throw ServerAppError(.storage, "cannot open the message store in \(directory ?? "memory"): \(error); check that the data directory is writable by this user and the disk is not full")
+        }
+        do {
+            let count = try queue.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM received WHERE state = 'answered'") ?? 0
+            }
+            answers.store(count, ordering: .relaxed)
+        } catch {
+            throw ServerAppError(.storage, "cannot read the message store \(path ?? "(in memory)"): \(error); check the disk and the data directory's permissions")
         }
     }
 
@@ -77,7 +103,33 @@ final class MessageStore: Sendable {
             // The hourly retention purge reads finished rows by age.
             try db.execute(sql: "CREATE INDEX messages_retention ON messages (state, updated_at)")
         }
+        migrator.registerMigration("v3") { db in
+            // Messages from devices: 'handling' is written before the message
+            // is handled, 'answered' with its answer before the ACK is sent.
+            try db.execute(sql: """
+                CREATE TABLE received (
+                    sender TEXT NOT NULL,
+                    msg_id TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('handling', 'answered')),
+                    run TEXT NOT NULL,
+                    status TEXT,
+                    result BLOB,
+                    error TEXT,
+                    received_at REAL NOT NULL,
+                    PRIMARY KEY (sender, msg_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX received_age ON received (received_at);
+                """)
+        }
         try migrator.migrate(queue)
+    }
+
+    /// Gives the answers a previous run remembered a fresh window: devices
+    /// repeat what a crash left unacknowledged once the server is back, so
+    /// the window counts from the restart, not from before the outage.
+    private static func restartReceivedWindow(_ queue: DatabaseQueue) throws {
+        let now = Date().timeIntervalSince1970
+        try queue.write { db in try db.execute(sql: "UPDATE received SET received_at = ?", arguments: [now]) }
     }
 
     /// Stores a new message.
@@ -173,6 +225,87 @@ final class MessageStore: Sendable {
                 DELETE FROM messages WHERE state IN ('delivered', 'expired') AND updated_at < ?
                 """, arguments: [cutoff])
         }
+    }
+
+    /// Looks up a message from a device and, when it is new, records that
+    /// it is being handled. A row a previous run left `handling` is taken
+    /// over by this run and reported as ``ReceivedLookup/interrupted``.
+    func beginHandling(sender: String, msgID: String) async throws(ServerAppError) -> ReceivedLookup {
+        let now = Date().timeIntervalSince1970
+        let run = self.run
+        let lookup: ReceivedLookup = try await write { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT state, run, status, result, error FROM received WHERE sender = ? AND msg_id = ?
+                """, arguments: [sender, msgID])
+            guard let row else {
+                try db.execute(sql: """
+                    INSERT INTO received (sender, msg_id, state, run, received_at) VALUES (?, ?, 'handling', ?, ?)
+                    """, arguments: [sender, msgID, run, now])
+                return .new
+            }
+            if row["state"] as String == "answered" {
+                let status = Response.Status(rawValue: row["status"] as String? ?? "") ?? .failure
+                let result = row["result"] as Data? ?? Data()
+                return .answered(Response(status: status, result: Array(result), error: row["error"] as String? ?? ""))
+            }
+            if row["run"] as String == run { return .inProgress }
+            try db.execute(sql: """
+                UPDATE received SET run = ?, received_at = ? WHERE sender = ? AND msg_id = ?
+                """, arguments: [run, now, sender, msgID])
+            return .interrupted
+        }
+        switch lookup {
+        case .answered: repeats.add(1, ordering: .relaxed)
+        case .interrupted: redeliveries.add(1, ordering: .relaxed)
+        case .new, .inProgress: break
+        }
+        return lookup
+    }
+
+    /// Repeats of device messages answered from the store since start.
+    var repeatsAnswered: Int { repeats.load(ordering: .relaxed) }
+    /// Device messages handled again, as redelivered, since start.
+    var redelivered: Int { redeliveries.load(ordering: .relaxed) }
+
+    /// Records the answer to a message from a device; repeats of its
+    /// msg_id get this answer from now on.
+    func recordAnswer(sender: String, msgID: String, _ response: Response) async throws(ServerAppError) {
+        let recorded = try await write { db in
+            try db.execute(sql: """
+                UPDATE received SET state = 'answered', status = ?, result = ?, error = ?
+                WHERE sender = ? AND msg_id = ? AND state = 'handling'
+                """, arguments: [response.status.rawValue, Data(response.result), response.error, sender, msgID])
+            return db.changesCount
+        }
+        answers.add(recorded, ordering: .relaxed)
+    }
+
+    /// How many answers to device messages the store keeps for repeats.
+    var rememberedAnswers: Int { answers.load(ordering: .relaxed) }
+
+    /// Forgets answers to device messages received longer than `window` ago.
+    /// - Returns: how many were forgotten.
+    @discardableResult
+    func purgeReceived(olderThan window: Duration) async throws(ServerAppError) -> Int {
+        let cutoff = Date().timeIntervalSince1970 - Double(DurationParser.milliseconds(window)) / 1_000
+        let run = self.run
+        let (answered, handling) = try await write { db in
+            try db.execute(sql: "DELETE FROM received WHERE state = 'answered' AND received_at <= ?", arguments: [cutoff])
+            let answered = db.changesCount
+            // One still 'handling' from another run belongs to a run that died;
+            // this run's are still running (a slow hook) and get their answer.
+            try db.execute(sql: """
+                DELETE FROM received WHERE state = 'handling' AND run != ? AND received_at <= ?
+                """, arguments: [run, cutoff])
+            return (answered, db.changesCount)
+        }
+        answers.subtract(answered, ordering: .relaxed)
+        return answered + handling
+    }
+
+    /// How many device messages the store remembers.
+    func receivedCount() async throws(ServerAppError) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM received") ?? 0 }
     }
 
     private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(ServerAppError) -> T {
