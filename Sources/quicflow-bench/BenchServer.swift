@@ -8,6 +8,8 @@ struct BenchServer {
     let process: Process
     let quicPort: Int
     let admin: AdminClient
+    /// The directory of the certificate files it was started with.
+    let directory: String
 
     var pid: Int32 { process.processIdentifier }
 
@@ -37,7 +39,7 @@ struct BenchServer {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        return BenchServer(process: process, quicPort: quicPort, admin: admin)
+        return BenchServer(process: process, quicPort: quicPort, admin: admin, directory: files.directory)
     }
 
     func stop() {

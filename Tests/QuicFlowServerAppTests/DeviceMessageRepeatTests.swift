@@ -148,4 +148,33 @@ struct DeviceMessageRepeatTests {
         #expect(try await reopened.beginHandling(sender: "b", msgID: "1") == .new)
         #expect(try await reopened.beginHandling(sender: "a", msgID: "1") == .inProgress)
     }
+
+    @Test("concurrent messages share commits and each gets its own outcome")
+    func concurrentJournal() async throws {
+        let store = try MessageStore(directory: nil)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<10 {
+                group.addTask {
+                    for n in 0..<200 {
+                        #expect(try await store.beginHandling(sender: "s\(worker)", msgID: "m\(n)") == .new)
+                        try await store.recordAnswer(sender: "s\(worker)", msgID: "m\(n)", .success(text: "\(worker)/\(n)"))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(store.rememberedAnswers == 2_000)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<10 {
+                group.addTask {
+                    for n in 0..<200 {
+                        let lookup = try await store.beginHandling(sender: "s\(worker)", msgID: "m\(n)")
+                        #expect(lookup == .answered(.success(text: "\(worker)/\(n)")))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(store.repeatsAnswered == 2_000)
+    }
 }

@@ -26,7 +26,9 @@ final class MessageStore: Sendable {
     let path: String?
     /// Marks the `received` rows this process is handling, to tell them
     /// from rows a crashed predecessor left half-done.
-    private let run = UUID().uuidString
+    private let run: String
+    /// Writes the `received` table in shared transactions.
+    private let journal: ReceivedJournal
     /// Repeats answered from the `received` table, for /metrics.
     private let repeats = Atomic<Int>(0)
     /// Messages handled again after a previous run stopped mid-way, for /metrics.
@@ -40,6 +42,8 @@ final class MessageStore: Sendable {
         var configuration = Configuration()
         configuration.label = "QuicFlowServerApp.MessageStore"
         configuration.busyMode = .timeout(5)
+        let run = UUID().uuidString
+        self.run = run
         do {
             if let directory {
                 let path = directory.hasSuffix("/") ? directory + "messages.sqlite" : directory + "/messages.sqlite"
@@ -65,6 +69,7 @@ final class MessageStore: Sendable {
         } catch {
             throw ServerAppError(.storage, "cannot open the message store in \(directory ?? "memory"): \(error); check that the data directory is writable by this user and the disk is not full")
         }
+        journal = ReceivedJournal(queue: queue, run: run)
         do {
             let count = try queue.read { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM received WHERE state = 'answered'") ?? 0
@@ -231,28 +236,11 @@ final class MessageStore: Sendable {
     /// it is being handled. A row a previous run left `handling` is taken
     /// over by this run and reported as ``ReceivedLookup/interrupted``.
     func beginHandling(sender: String, msgID: String) async throws(ServerAppError) -> ReceivedLookup {
-        let now = Date().timeIntervalSince1970
-        let run = self.run
-        let lookup: ReceivedLookup = try await write { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT state, run, status, result, error FROM received WHERE sender = ? AND msg_id = ?
-                """, arguments: [sender, msgID])
-            guard let row else {
-                try db.execute(sql: """
-                    INSERT INTO received (sender, msg_id, state, run, received_at) VALUES (?, ?, 'handling', ?, ?)
-                    """, arguments: [sender, msgID, run, now])
-                return .new
-            }
-            if row["state"] as String == "answered" {
-                let status = Response.Status(rawValue: row["status"] as String? ?? "") ?? .failure
-                let result = row["result"] as Data? ?? Data()
-                return .answered(Response(status: status, result: Array(result), error: row["error"] as String? ?? ""))
-            }
-            if row["run"] as String == run { return .inProgress }
-            try db.execute(sql: """
-                UPDATE received SET run = ?, received_at = ? WHERE sender = ? AND msg_id = ?
-                """, arguments: [run, now, sender, msgID])
-            return .interrupted
+        let lookup: ReceivedLookup
+        do {
+            lookup = try await journal.begin(sender: sender, msgID: msgID)
+        } catch {
+            throw storageError(error)
         }
         switch lookup {
         case .answered: repeats.add(1, ordering: .relaxed)
@@ -270,14 +258,11 @@ final class MessageStore: Sendable {
     /// Records the answer to a message from a device; repeats of its
     /// msg_id get this answer from now on.
     func recordAnswer(sender: String, msgID: String, _ response: Response) async throws(ServerAppError) {
-        let recorded = try await write { db in
-            try db.execute(sql: """
-                UPDATE received SET state = 'answered', status = ?, result = ?, error = ?
-                WHERE sender = ? AND msg_id = ? AND state = 'handling'
-                """, arguments: [response.status.rawValue, Data(response.result), response.error, sender, msgID])
-            return db.changesCount
+        do {
+            if try await journal.answer(sender: sender, msgID: msgID, response) { answers.add(1, ordering: .relaxed) }
+        } catch {
+            throw storageError(error)
         }
-        answers.add(recorded, ordering: .relaxed)
     }
 
     /// How many answers to device messages the store keeps for repeats.
