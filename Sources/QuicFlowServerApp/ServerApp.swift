@@ -52,7 +52,7 @@ public final class ServerApp: Sendable {
         (adminReady, adminReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (backboneReady, backboneReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         if configuration.dataDirectory == nil {
-            logger.notice("no data directory: queued messages and message states are kept in memory and lost on restart; give --data-dir to keep them")
+            logger.notice("no data directory: queued messages, message states (the newest 10,000) and answers to device messages are kept in memory and lost on restart; give --data-dir to keep them")
         }
     }
 

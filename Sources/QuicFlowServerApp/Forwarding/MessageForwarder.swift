@@ -21,8 +21,8 @@ actor MessageForwarder {
     private var delivering: Set<String> = []
     /// Clients that gained messages or reconnected during their delivery.
     private var deliverAgain: Set<String> = []
-    /// When the sweep next drops old finished messages: hourly, not every
-    /// second (that table holds every unicast of the last 7 days).
+    /// When the sweep next drops old finished messages: hourly (a minute in
+    /// memory), not every second (that table holds every unicast of the last 7 days).
     private var nextPurge = ContinuousClock.now
     /// How long answers to device messages are remembered (the msg_id window).
     private let receivedWindow: Duration
@@ -152,13 +152,15 @@ actor MessageForwarder {
     }
 
     /// Expires queued messages whose time ran out, starts deliveries that a
-    /// registration race or a busy server left behind, and once an hour
+    /// registration race or a busy server left behind, and once an hour (a
+    /// minute in memory)
     /// drops finished messages past the store's retention; answers to device
     /// messages are forgotten once past the msg_id window.
     func sweep() async {
         do {
             if ContinuousClock.now >= nextPurge {
-                nextPurge = ContinuousClock.now + .seconds(3_600)
+                // In memory the record limit is kept every minute.
+                nextPurge = ContinuousClock.now + (store.path == nil ? .seconds(60) : .seconds(3_600))
                 try await store.purgeFinished()
             }
             if ContinuousClock.now >= nextReceivedPurge {

@@ -20,10 +20,15 @@ import Synchronization
 final class MessageStore: Sendable {
     /// How long delivered and expired messages are kept for lookups.
     static let retention: TimeInterval = 7 * 24 * 3600
+    /// Default of ``inMemoryRecordLimit``.
+    static let defaultInMemoryRecordLimit = 10_000
 
     private let queue: DatabaseQueue
     /// The database file; `nil` in memory.
     let path: String?
+    /// Without a data directory, how many finished message records are kept
+    /// (the newest): memory, unlike a disk, is not there for 7 days of them.
+    let inMemoryRecordLimit: Int
     /// Marks the `received` rows this process is handling, to tell them
     /// from rows a crashed predecessor left half-done.
     private let run: String
@@ -38,7 +43,8 @@ final class MessageStore: Sendable {
 
     /// Opens (or creates) the store in `directory`, or in memory.
     /// - Throws: ``ServerAppError`` (`storage`) naming the file and what to check.
-    init(directory: String?) throws(ServerAppError) {
+    init(directory: String?, inMemoryRecordLimit: Int = MessageStore.defaultInMemoryRecordLimit) throws(ServerAppError) {
+        self.inMemoryRecordLimit = inMemoryRecordLimit
         var configuration = Configuration()
         configuration.label = "QuicFlowServerApp.MessageStore"
         configuration.busyMode = .timeout(5)
@@ -222,13 +228,27 @@ final class MessageStore: Sendable {
         }
     }
 
-    /// Drops delivered and expired messages older than ``retention``.
-    func purgeFinished() async throws(ServerAppError) {
+    /// Drops sent, delivered and expired messages older than ``retention``
+    /// (a `sent` one is a no-wait or timed-out unicast whose late answer
+    /// never came); in memory, also all but the newest ``inMemoryRecordLimit``.
+    /// - Returns: how many were dropped.
+    @discardableResult
+    func purgeFinished() async throws(ServerAppError) -> Int {
         let cutoff = Date().timeIntervalSince1970 - Self.retention
-        try await write { db in
+        let limit = path == nil ? inMemoryRecordLimit : nil
+        return try await write { db in
             try db.execute(sql: """
-                DELETE FROM messages WHERE state IN ('delivered', 'expired') AND updated_at < ?
+                DELETE FROM messages WHERE state IN ('sent', 'delivered', 'expired') AND updated_at < ?
                 """, arguments: [cutoff])
+            var dropped = db.changesCount
+            if let limit {
+                try db.execute(sql: """
+                    DELETE FROM messages WHERE state != 'queued' AND seq <= (
+                        SELECT seq FROM messages WHERE state != 'queued' ORDER BY seq DESC LIMIT 1 OFFSET ?)
+                    """, arguments: [limit])
+                dropped += db.changesCount
+            }
+            return dropped
         }
     }
 
