@@ -22,6 +22,9 @@ public struct ClientEventHooks: Sendable {
     /// A handler's response could not be returned because the connection
     /// dropped before its ACK was written; keep it to report it later.
     public var onAcknowledgementLost: (@Sendable (IncomingMessage, Response) -> Void)?
+    /// A message from the server was answered FAILURE "busy": every
+    /// handler worker was running and the queue behind them was full.
+    public var onHandlerBusy: (@Sendable (IncomingMessage) -> Void)?
     /// Something went wrong that no caller will see.
     public var onError: (@Sendable (QuicFlowError) -> Void)?
 

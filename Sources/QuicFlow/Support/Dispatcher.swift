@@ -20,8 +20,11 @@ actor Dispatcher {
         self.handlerTimeout = handlerTimeout
     }
 
-    /// Handles `message` with `handler` and returns the acknowledgement.
-    func dispatch(_ message: IncomingMessage, to handler: any MessageHandler) async -> Response {
+    /// Handles `message` with `handler` and returns the acknowledgement;
+    /// `onBusy` runs when it is refused because everything is taken.
+    func dispatch(
+        _ message: IncomingMessage, to handler: any MessageHandler, onBusy: (@Sendable () -> Void)? = nil
+    ) async -> Response {
         if running < workers {
             running += 1
         } else if waiting.count < queueSize {
@@ -29,6 +32,7 @@ actor Dispatcher {
             await withCheckedContinuation { waiting.append($0) }
         } else {
             busyRefusals += 1
+            onBusy?()
             return .failure("busy: \(workers) handlers running and \(queueSize) messages queued; retry later")
         }
         let timeout = handlerTimeout

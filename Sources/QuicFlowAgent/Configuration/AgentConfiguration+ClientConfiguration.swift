@@ -29,7 +29,8 @@ extension AgentConfiguration {
     ///   to reach a server that is down fails as fast as a missed PONG;
     /// - `dispatcherWorkers` is the sum of every handler's `concurrency`,
     ///   and `handlerTimeout` the longest handler `timeout` plus 5 seconds,
-    ///   so the agent's per-handler limits are the ones that apply.
+    ///   so the agent's per-handler limits are the ones that apply;
+    ///   `dispatcherQueueSize` is `[agent] handler_queue`.
     ///
     /// - Throws: ``AgentError`` (`invalidConfiguration`) when a PEM file
     ///   cannot be read (named by its key, e.g. `server.ca_file`), or when
@@ -72,6 +73,7 @@ extension AgentConfiguration {
                 heartbeatTimeout: heartbeat.timeout,
                 defaultMessageTimeout: outbox.ackTimeout,
                 dispatcherWorkers: workers ?? 4,
+                dispatcherQueueSize: handlerQueue,
                 handlerTimeout: longest ?? HandlerConfiguration.defaultTimeout,
                 transport: transport)
         } catch {

@@ -28,6 +28,12 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// `[agent] data_dir`: absolute path of the directory for the agent's
     /// state; default `/var/lib/quicflow-agent`.
     public let dataDirectory: String
+    /// Default of ``handlerQueue``.
+    public static let defaultHandlerQueue = 1_000
+    /// `[agent] handler_queue`: messages from the server that may wait for
+    /// a free handler; more are answered FAILURE "busy" (and counted in
+    /// `quicflow-agent status`); default 1,000.
+    public let handlerQueue: Int
     /// `[server]`: which backbone to join and how to trust it.
     public let server: ServerSettings
     /// `[reconnect]`: how a lost connection is retried.
@@ -64,7 +70,7 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// The tables the file may hold at its top level.
     static let tables = ["agent", "server", "reconnect", "heartbeat", "outbox", "handlers", "commands"]
     /// The keys `[agent]` may hold.
-    static let agentKeys = ["client_id", "data_dir"]
+    static let agentKeys = ["client_id", "data_dir", "handler_queue"]
 
     /// Parses and checks a configuration written in TOML.
     /// - Parameters:
@@ -100,6 +106,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         self.clientID = clientID ?? ""
         self.dataDirectory =
             agent.absolutePath("data_dir", what: "the agent's data directory") ?? Self.defaultDataDirectory
+        self.handlerQueue = agent.integer("handler_queue", atLeast: 1) ?? Self.defaultHandlerQueue
         self.server = ServerSettings(reading: root.subtable("server"))
         self.reconnect = ReconnectSettings(reading: root.subtable("reconnect"))
         self.heartbeat = HeartbeatSettings(reading: root.subtable("heartbeat"))

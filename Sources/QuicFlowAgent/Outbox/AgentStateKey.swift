@@ -29,6 +29,10 @@ public struct AgentStateKey: RawRepresentable, Sendable, Hashable, Comparable, C
     /// Messages refused because the outbox was full (a decimal count,
     /// kept across restarts; `quicflow-agent send` counts too).
     public static let outboxFullRefusals = AgentStateKey("outbox_full_refusals")
+    /// Messages from the server answered "busy" because every handler was
+    /// running and `handler_queue` messages already waited (a decimal count,
+    /// kept across restarts).
+    public static let handlerBusyRefusals = AgentStateKey("handler_busy_refusals")
 
     /// Orders keys by name, for stable output.
     public static func < (lhs: AgentStateKey, rhs: AgentStateKey) -> Bool { lhs.rawValue < rhs.rawValue }

@@ -148,6 +148,18 @@ public actor AgentService: Service {
                 }
             }
         }
+        hooks.onHandlerBusy = { message in
+            logger.warning("a message from the server was refused: every handler is running and handler_queue messages already wait", metadata: [
+                "msg_id": "\(message.msgID)", "type": "\(message.type)",
+            ])
+            Task {
+                do {
+                    try await outbox.countRefusal(.handlerBusyRefusals)
+                } catch {
+                    logger.error("cannot count a busy refusal", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         await client.setHooks(hooks)
         for type in [MessageType.command, .query, .event] {
             await client.register(for: type) { message in await self.handle(message) }

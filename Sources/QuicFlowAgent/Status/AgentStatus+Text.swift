@@ -34,6 +34,9 @@ extension AgentStatus {
         line("outbox:", outbox)
         line("outbox file:", outboxPath)
         line("last delivery:", lastDeliveryAt.map { Self.format($0, now: now) } ?? "none")
+        if handlerBusyRefusals > 0 {
+            line("handlers busy:", "\(handlerBusyRefusals) message(s) from the server refused: every handler running and handler_queue full")
+        }
         if recentHandlerRuns.isEmpty {
             line("handler runs:", "none")
         } else {

@@ -41,6 +41,8 @@ public struct AgentStatus: Sendable, Hashable, Codable {
     public var maxMessages: Int
     /// Messages refused because the outbox was full, ever.
     public var outboxFullRefusals: Int
+    /// Messages from the server refused "busy" (handlers and their queue full), ever.
+    public var handlerBusyRefusals: Int
     /// How long the oldest undelivered message has waited, in seconds.
     public var oldestPendingAgeSeconds: Double?
     /// When a message was last delivered.
@@ -64,6 +66,7 @@ public struct AgentStatus: Sendable, Hashable, Codable {
         case dead
         case maxMessages = "max_messages"
         case outboxFullRefusals = "outbox_full_refusals"
+        case handlerBusyRefusals = "handler_busy_refusals"
         case oldestPendingAgeSeconds = "oldest_pending_age_seconds"
         case lastDeliveryAt = "last_delivery_at"
         case recentHandlerRuns = "recent_handler_runs"
@@ -87,6 +90,7 @@ public struct AgentStatus: Sendable, Hashable, Codable {
         try container.encode(dead, forKey: .dead)
         try container.encode(maxMessages, forKey: .maxMessages)
         try container.encode(outboxFullRefusals, forKey: .outboxFullRefusals)
+        try container.encode(handlerBusyRefusals, forKey: .handlerBusyRefusals)
         try container.encode(oldestPendingAgeSeconds, forKey: .oldestPendingAgeSeconds)
         try container.encode(lastDeliveryAt, forKey: .lastDeliveryAt)
         try container.encode(recentHandlerRuns, forKey: .recentHandlerRuns)
@@ -131,6 +135,7 @@ public struct AgentStatus: Sendable, Hashable, Codable {
             dead: counts.dead,
             maxMessages: outbox.maxMessages,
             outboxFullRefusals: state[.outboxFullRefusals].flatMap(Int.init) ?? 0,
+            handlerBusyRefusals: state[.handlerBusyRefusals].flatMap(Int.init) ?? 0,
             oldestPendingAgeSeconds: oldest.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
             lastDeliveryAt: time(.lastDeliveryAt),
             recentHandlerRuns: runs.map(HandlerRun.init)

@@ -55,7 +55,7 @@ struct AgentConfigurationErrorTests {
         arguments: [
             // Unknown keys and tables; a near miss gets a suggestion.
             (server + "[agent]\nclinet_id = \"x\"", "agent.clinet_id: unknown key; did you mean client_id?"),
-            (server + "[agent]\ncolour = \"x\"", "agent.colour: unknown key; the known keys here are client_id, data_dir"),
+            (server + "[agent]\ncolour = \"x\"", "agent.colour: unknown key; the known keys here are client_id, data_dir, handler_queue"),
             (server + "[servre]\naddress = \"x\"", "servre: unknown table; did you mean server?"),
             ("address = \"x\"\n" + server, "address: unknown table; the known tables here are agent, commands, handlers, heartbeat, outbox, reconnect, server"),
             (server + "[outbox]\nmax_mesages = 5", "outbox.max_mesages: unknown key; did you mean max_messages?"),

@@ -142,6 +142,81 @@ struct AgentCommandTests {
     }
 }
 
+@Suite("Agent service: handler queue")
+struct AgentHandlerQueueTests {
+    @Test("handler_queue must be at least 1")
+    func handlerQueueChecked() {
+        #expect {
+            try AgentConfiguration(toml: "[agent]\nclient_id = \"a\"\nhandler_queue = 0\n[server]\naddress = \"127.0.0.1:1\"")
+        } throws: { error in
+            "\(error)".contains("agent.handler_queue: must be at least 1")
+        }
+    }
+
+    @Test("past handler_queue, messages from the server are answered FAILURE busy and counted in quicflow-agent status")
+    func busyIsRefusedAndCounted() async throws {
+        let directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "agent-busy")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let authority = try TestCertificateAuthority()
+        let files = try authority.writeFiles(
+            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
+            in: directory, name: "server")
+        let server = BackboneServer(configuration: try ServerConfiguration(
+            host: "127.0.0.1", port: 0, certificateFile: files.certificateFile, keyFile: files.keyFile))
+        try await server.start()
+        let port = try #require(await server.localAddress?.port)
+        // The handler holds its worker until the test opens the gate.
+        let gate = directory + "/gate"
+        let handler = directory + "/gated.sh"
+        try """
+            #!/bin/sh
+            while [ ! -e "\(gate)" ]; do sleep 0.02; done
+            printf 'ran'
+            """.write(toFile: handler, atomically: true, encoding: .utf8)
+        chmod(handler, 0o755)
+        let configuration = try AgentConfiguration(toml: """
+            [agent]
+            client_id = "agent-busy"
+            data_dir = "\(directory)/data"
+            handler_queue = 2
+            [server]
+            address = "127.0.0.1:\(port)"
+            server_name = "localhost"
+            ca_file = "\(files.caFile)"
+            [handlers.command]
+            exec = "\(handler)"
+            concurrency = 1
+            """)
+        let agent = try AgentService(configuration: configuration)
+        let group = ServiceGroup(configuration: .init(services: [agent], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        try await eventually("the agent to register") { await server.clients().map(\.clientID) == ["agent-busy"] }
+
+        // One runs, two wait, two are refused at once.
+        let sends = (0..<5).map { n in
+            Task { try await server.send(Message(type: .command, text: "c\(n)", waitAck: true, timeout: .seconds(30)), to: "agent-busy") }
+        }
+        let outbox = try Outbox(path: configuration.outboxPath)
+        try await eventually("two refusals counted") { try await outbox.state()[.handlerBusyRefusals] == "2" }
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
+        var answers: [Response] = []
+        for send in sends { answers.append(try await send.value) }
+        #expect(answers.filter { $0 == .success(text: "ran") }.count == 3)
+        let refused = answers.filter { $0.status == .failure }
+        #expect(refused.count == 2)
+        #expect(refused.allSatisfy { $0.error.contains("busy") }, "\(refused)")
+
+        let status = try await AgentStatus.read(configuration: configuration, outbox: outbox)
+        #expect(status.handlerBusyRefusals == 2)
+        #expect(status.text().contains("2 message(s) from the server refused"))
+        #expect(try AgentStatus.decode(json: Array(status.jsonText().utf8)).handlerBusyRefusals == 2)
+
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await server.stop()
+    }
+}
+
 struct AgentTestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
