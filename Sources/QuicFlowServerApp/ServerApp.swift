@@ -52,7 +52,7 @@ public final class ServerApp: Sendable {
         (adminReady, adminReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (backboneReady, backboneReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         if configuration.dataDirectory == nil {
-            logger.notice("no data directory: queued messages, message states (the newest 10,000) and answers to device messages are kept in memory and lost on restart; give --data-dir to keep them")
+            logger.notice("no data directory: queued messages and message states (the newest 10,000) are kept in memory and lost on restart, and a device repeating a message after a restart has it handled again; give --data-dir to keep them")
         }
     }
 
@@ -88,7 +88,11 @@ public final class ServerApp: Sendable {
     /// again; a new one is handled and its answer recorded before the ACK
     /// goes out. One the previous run began and did not finish is handled
     /// again, marked as redelivered: whether the hook saw it cannot be known.
+    ///
+    /// Without a data directory nothing would survive the crash the record
+    /// is for: the backbone's in-memory msg_id window is all there is.
     private func handle(_ message: IncomingMessage) async -> QuicFlow.Response {
+        guard store.path != nil else { return await process(message, redelivered: false) }
         let lookup: ReceivedLookup
         do {
             lookup = try await store.beginHandling(sender: message.senderID, msgID: message.msgID)

@@ -12,11 +12,7 @@ import Testing
 struct AgentServiceTests {
     @Test("events sent while the server is down all arrive exactly once and in order after it returns")
     func outboxSurvivesServerRestart() async throws {
-        let directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "agent-service")
-        let authority = try TestCertificateAuthority()
-        let files = try authority.writeFiles(
-            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
-            in: directory, name: "server")
+        let (directory, files) = try AgentServerFiles.make(prefix: "agent-service")
         let received = Mutex<[String]>([])
         func startServer(port: Int) async throws -> BackboneServer {
             let server = BackboneServer(configuration: try ServerConfiguration(
@@ -78,15 +74,8 @@ struct AgentCommandTests {
     func commands() async throws {
         let fixtures = try HandlerFixtures()
         defer { fixtures.remove() }
-        let directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "agent-commands")
-        let authority = try TestCertificateAuthority()
-        let files = try authority.writeFiles(
-            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
-            in: directory, name: "server")
-        let server = BackboneServer(configuration: try ServerConfiguration(
-            host: "127.0.0.1", port: 0, certificateFile: files.certificateFile, keyFile: files.keyFile))
-        try await server.start()
-        let port = try #require(await server.localAddress?.port)
+        let (directory, files) = try AgentServerFiles.make(prefix: "agent-commands")
+        let (server, port) = try await AgentServerFiles.startedServer(files)
         let counter = fixtures.path("runs.txt")
         let configuration = try AgentConfiguration(toml: """
             [agent]
@@ -155,16 +144,9 @@ struct AgentHandlerQueueTests {
 
     @Test("past handler_queue, messages from the server are answered FAILURE busy and counted in quicflow-agent status")
     func busyIsRefusedAndCounted() async throws {
-        let directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "agent-busy")
+        let (directory, files) = try AgentServerFiles.make(prefix: "agent-busy")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let authority = try TestCertificateAuthority()
-        let files = try authority.writeFiles(
-            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
-            in: directory, name: "server")
-        let server = BackboneServer(configuration: try ServerConfiguration(
-            host: "127.0.0.1", port: 0, certificateFile: files.certificateFile, keyFile: files.keyFile))
-        try await server.start()
-        let port = try #require(await server.localAddress?.port)
+        let (server, port) = try await AgentServerFiles.startedServer(files)
         // The handler holds its worker until the test opens the gate.
         let gate = directory + "/gate"
         let handler = directory + "/gated.sh"
@@ -214,6 +196,27 @@ struct AgentHandlerQueueTests {
         await group.triggerGracefulShutdown()
         try await running.value
         await server.stop()
+    }
+}
+
+/// The server side of the agent service tests: a localhost certificate from
+/// a throwaway CA, and a started backbone using it.
+enum AgentServerFiles {
+    static func make(prefix: String) throws -> (directory: String, files: CertificateFiles) {
+        let directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: prefix)
+        let authority = try TestCertificateAuthority()
+        let files = try authority.writeFiles(
+            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
+            in: directory, name: "server")
+        return (directory, files)
+    }
+
+    static func startedServer(_ files: CertificateFiles) async throws -> (BackboneServer, Int) {
+        let server = BackboneServer(configuration: try ServerConfiguration(
+            host: "127.0.0.1", port: 0, certificateFile: files.certificateFile, keyFile: files.keyFile))
+        try await server.start()
+        guard let port = await server.localAddress?.port else { throw AgentTestFailure("the server has no port") }
+        return (server, port)
     }
 }
 
