@@ -61,7 +61,7 @@ final class MessageStore: Sendable {
                 configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
                 queue = try DatabaseQueue(path: path, configuration: configuration)
                 try Self.migrate(queue)
-                try Self.restartReceivedWindow(queue)
+                answers.store(try Self.restartReceivedWindow(queue), ordering: .relaxed)
                 try DatabaseFiles.restrict(path)
             } else {
                 self.path = nil
@@ -76,14 +76,6 @@ final class MessageStore: Sendable {
             throw ServerAppError(.storage, "cannot open the message store in \(directory ?? "memory"): \(error); check that the data directory is writable by this user and the disk is not full")
         }
         journal = ReceivedJournal(queue: queue, run: run)
-        do {
-            let count = try queue.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM received WHERE state = 'answered'") ?? 0
-            }
-            answers.store(count, ordering: .relaxed)
-        } catch {
-            throw ServerAppError(.storage, "cannot read the message store \(path ?? "(in memory)"): \(error); check the disk and the data directory's permissions")
-        }
     }
 
     private static func migrate(_ queue: DatabaseQueue) throws {
@@ -138,9 +130,13 @@ final class MessageStore: Sendable {
     /// Gives the answers a previous run remembered a fresh window: devices
     /// repeat what a crash left unacknowledged once the server is back, so
     /// the window counts from the restart, not from before the outage.
-    private static func restartReceivedWindow(_ queue: DatabaseQueue) throws {
+    /// - Returns: how many answers the store holds.
+    private static func restartReceivedWindow(_ queue: DatabaseQueue) throws -> Int {
         let now = Date().timeIntervalSince1970
-        try queue.write { db in try db.execute(sql: "UPDATE received SET received_at = ?", arguments: [now]) }
+        return try queue.write { db in
+            try db.execute(sql: "UPDATE received SET received_at = ?", arguments: [now])
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM received WHERE state = 'answered'") ?? 0
+        }
     }
 
     /// Stores a new message.
