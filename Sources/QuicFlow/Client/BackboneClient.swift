@@ -359,17 +359,7 @@ public actor BackboneClient {
         guard let handler = handlers[message.type] else {
             return .failure("no handler for \(message.type)")
         }
-        var onBusy: (@Sendable () -> Void)?
-        if let hook = hooks.onHandlerBusy {
-            onBusy = { hook(message) }
-        }
-        return await dispatcher.dispatch(message, to: handler, onBusy: onBusy)
-    }
-
-    /// Messages from the server answered "busy" (every handler worker
-    /// running, the queue behind them full) since the client was created.
-    public var handlerBusyRefusals: Int {
-        get async { await dispatcher.busyRefusals }
+        return await dispatcher.dispatch(message, to: handler, onBusy: hooks.onHandlerBusy)
     }
 
     private func reportError(_ error: QuicFlowError) {

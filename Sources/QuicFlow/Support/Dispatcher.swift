@@ -21,9 +21,10 @@ actor Dispatcher {
     }
 
     /// Handles `message` with `handler` and returns the acknowledgement;
-    /// `onBusy` runs when it is refused because everything is taken.
+    /// `onBusy` gets the message when it is refused because everything is taken.
     func dispatch(
-        _ message: IncomingMessage, to handler: any MessageHandler, onBusy: (@Sendable () -> Void)? = nil
+        _ message: IncomingMessage, to handler: any MessageHandler,
+        onBusy: (@Sendable (IncomingMessage) -> Void)? = nil
     ) async -> Response {
         if running < workers {
             running += 1
@@ -32,7 +33,7 @@ actor Dispatcher {
             await withCheckedContinuation { waiting.append($0) }
         } else {
             busyRefusals += 1
-            onBusy?()
+            onBusy?(message)
             return .failure("busy: \(workers) handlers running and \(queueSize) messages queued; retry later")
         }
         let timeout = handlerTimeout
