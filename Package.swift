@@ -308,7 +308,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            exclude: ["Fixtures"],
+            exclude: ["Fixtures", "GoPeer"],
             swiftSettings: swiftSettings
         ),
     ]

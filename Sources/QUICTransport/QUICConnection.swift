@@ -45,7 +45,9 @@ public final class QUICConnection: Sendable {
     /// One request and its answer on a new stream, without leaving the event
     /// loop in between: opens a bidirectional stream (waiting if the peer's
     /// stream limit is reached), writes `request` followed by FIN, and reads
-    /// the answer to the peer's FIN through `reader`.
+    /// the answer through `reader`: to the peer's FIN, or until the reader
+    /// has its output (bytes it refuses after that reset the stream and go
+    /// to `afterOutput`).
     ///
     /// All of it is bounded by `timeout`; past it the call throws
     /// ``QUICError/Code/timedOut`` and the stream is reset (and asked to
@@ -53,12 +55,13 @@ public final class QUICConnection: Sendable {
     /// A reader that throws resets the stream with its
     /// ``QUICStreamReader/violationErrorCode`` and its error is rethrown.
     public func exchange<Reader: QUICStreamReader>(
-        sending request: ByteBuffer, readingWith reader: Reader, timeout: TimeAmount, abandonErrorCode: UInt64 = 0
+        sending request: ByteBuffer, readingWith reader: Reader, timeout: TimeAmount, abandonErrorCode: UInt64 = 0,
+        afterOutput: (@Sendable (any Error) -> Void)? = nil
     ) async throws -> Reader.Output {
         let core = self.core
         let promise = eventLoop.makePromise(of: Reader.Output.self)
         eventLoop.execute {
-            StreamDrain(connection: core.value, reader: reader, promise: promise)
+            StreamDrain(connection: core.value, reader: reader, promise: promise, afterOutput: afterOutput)
                 .exchange(request, timeout: timeout, abandonCode: abandonErrorCode)
         }
         return try await withTaskCancellationHandler {

@@ -47,17 +47,22 @@ public final class QUICStream: Sendable {
         return result
     }
 
-    /// Reads the stream to its end through `reader`, which runs on the
-    /// event loop chunk by chunk, and returns its output: one hop into the
-    /// loop and one back for the whole stream. When the reader throws, the
-    /// stream is reset with its ``QUICStreamReader/violationErrorCode`` and
-    /// the error is rethrown.
-    public func read<Reader: QUICStreamReader>(using reader: Reader) async throws -> Reader.Output {
+    /// Reads the stream through `reader`, which runs on the event loop
+    /// chunk by chunk, and returns its output: one hop into the loop and one
+    /// back for the whole stream. The output comes as soon as the reader
+    /// has it, before FIN if the reader completes early; bytes it refuses
+    /// after that reset the stream and go to `afterOutput`. When the reader
+    /// throws before its output, the stream is reset with its
+    /// ``QUICStreamReader/violationErrorCode`` and the error is rethrown.
+    public func read<Reader: QUICStreamReader>(
+        using reader: Reader, afterOutput: (@Sendable (any Error) -> Void)? = nil
+    ) async throws -> Reader.Output {
         let connection = self.connection
         let stream = self.stream
         let promise = eventLoop.makePromise(of: Reader.Output.self)
         eventLoop.execute {
-            StreamDrain(connection: connection.value, reader: reader, promise: promise).read(stream.value)
+            StreamDrain(connection: connection.value, reader: reader, promise: promise, afterOutput: afterOutput)
+                .read(stream.value)
         }
         return try await withTaskCancellationHandler {
             try await promise.futureResult.get()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import QuicFlowAgent
 
 /// `quicflow-agent check-config`: validates the configuration file.
@@ -16,6 +17,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
             let configuration = try options.load()
             _ = try configuration.clientConfiguration()
             let handlers = configuration.handlers.all.count + configuration.commands.count
+            for warning in configuration.warnings {
+                FileHandle.standardError.write(Data("quicflow-agent: \(options.path): warning: \(warning)\n".utf8))
+            }
             print("\(options.path): ok (client_id \(configuration.clientID), server \(configuration.server.host):\(configuration.server.port), \(handlers) handler(s), outbox \(configuration.outboxPath))")
         }
     }

@@ -11,12 +11,13 @@ private struct Collector: QUICStreamReader {
     var chunks = 0
     var violationErrorCode: UInt64 { 77 }
 
-    mutating func consume(_ buffer: ByteBuffer) throws {
+    mutating func consume(_ buffer: ByteBuffer) throws -> [UInt8]? {
         guard bytes.count + buffer.readableBytes <= limit else {
             throw TestFailure("more than \(limit) bytes")
         }
         bytes += buffer.readableBytesView
         chunks += 1
+        return nil
     }
 
     mutating func finish() throws -> [UInt8] { bytes }

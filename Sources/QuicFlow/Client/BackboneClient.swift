@@ -56,8 +56,7 @@ public actor BackboneClient {
         self.dispatcher = Dispatcher(
             workers: configuration.dispatcherWorkers, queueSize: configuration.dispatcherQueueSize,
             handlerTimeout: configuration.handlerTimeout)
-        self.backoff = Backoff(
-            initial: configuration.initialBackoff, maximum: configuration.maxBackoff, jitter: configuration.jitter)
+        self.backoff = configuration.backoff
     }
 
     /// Replaces the event hooks.
@@ -200,6 +199,11 @@ public actor BackboneClient {
             let reason = await Race.withTimeout(.milliseconds(200)) { await connection.closeReason }
             await connection.close(errorCode: CloseCode.registrationFailed, reason: "registration failed")
             if case .application(let code, let why, byPeer: true)? = reason {
+                if code == CloseCode.registrationFailed, why == Self.goDuplicateRefusal {
+                    throw QuicFlowError(
+                        .registrationRefused,
+                        "the server refused registration (code 1, \"\(why)\"): the backbone still holds this client id, most likely from this device's previous session (a Go backbone refuses a second session until the old one idles out, about 60 s); retrying with backoff")
+                }
                 throw QuicFlowError(.registrationRefused, "the server refused registration (code \(code)): \(why)")
             }
             throw QuicFlowError(.registrationRefused, "registration failed: \(error)")
@@ -216,6 +220,10 @@ public actor BackboneClient {
         logger.info("connected to the backbone", metadata: ["server": "\(connection.remoteAddress)"])
         supervisor = Task { await self.runSession(connection, generation: current) }
     }
+
+    /// The reason a Go backbone gives when it refuses a client id it still
+    /// holds (PROTOCOL.md, "How the Go original really behaves").
+    static let goDuplicateRefusal = "failed to create session"
 
     /// Sends a PING and waits for the PONG (registration and heartbeat).
     private nonisolated func ping(_ connection: QUICConnection) async throws {
@@ -328,7 +336,15 @@ public actor BackboneClient {
     private nonisolated func answer(_ stream: QUICStream) async {
         let payload: FramePayload
         do {
-            payload = try await exchange.io.read(stream)
+            payload = try await exchange.io.read(stream) { late in
+                // Bytes after a frame already acted on: the stream is reset; report it.
+                Task { await self.reportError(late) }
+            }
+        } catch where error.code == .foreignStream {
+            // The Go backbone's SSH, file-transfer and port-forward streams: reset, session kept.
+            logger.notice("reset a stream QuicFlow does not carry", metadata: ["error": "\(error.message)"])
+            await reportError(error)
+            return
         } catch {
             await reportError(error)
             return

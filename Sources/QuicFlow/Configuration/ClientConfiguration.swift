@@ -21,6 +21,8 @@ public struct ClientConfiguration: Sendable {
     public let maxBackoff: Duration
     /// Random spread of each delay, as a fraction (0.2 = ±20%).
     public let jitter: Double
+    /// ``initialBackoff``, ``maxBackoff`` and ``jitter`` as the backoff reconnects wait through.
+    public var backoff: Backoff { Backoff(initial: initialBackoff, maximum: maxBackoff, jitter: jitter) }
     /// How often to send a PING.
     public let heartbeatInterval: Duration
     /// A PING without PONG within this long counts as a lost connection.

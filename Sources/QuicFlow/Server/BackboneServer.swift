@@ -468,7 +468,10 @@ public actor BackboneServer {
     private nonisolated func serve(_ stream: QUICStream, of session: ClientSession) async {
         let payload: FramePayload
         do {
-            payload = try await exchange.io.read(stream)
+            payload = try await exchange.io.read(stream) { late in
+                // Bytes after a frame already acted on: the stream is reset; count it.
+                Task { await self.streamFailed(late) }
+            }
         } catch {
             await streamFailed(error)
             return
@@ -527,6 +530,11 @@ public actor BackboneServer {
     }
 
     private func streamFailed(_ error: QuicFlowError) {
+        if error.code == .foreignStream {
+            // Within the Go original's protocol, so not a violation: say what it was.
+            logger.notice("reset a stream QuicFlow does not carry", metadata: ["error": "\(error.message)"])
+            return
+        }
         if error.code == .protocolViolation {
             counters.decodingErrors += 1
         } else {

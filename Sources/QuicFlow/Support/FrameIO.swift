@@ -15,10 +15,24 @@ struct FrameIO: Sendable {
     /// A reader for one inbound frame.
     var reader: FrameReader { FrameReader(maxFrameSize: maxFrameSize) }
 
-    /// Reads the stream to its FIN and returns its single frame's payload.
-    func read(_ stream: QUICStream) async throws(QuicFlowError) -> FramePayload {
+    /// A reader for the answer to a wait_ack DATA frame, which may be none.
+    var answerReader: AnswerReader { AnswerReader(maxFrameSize: maxFrameSize) }
+
+    /// Returns the stream's single frame as soon as its last byte arrives,
+    /// FIN or not. Bytes after the frame are a protocol violation either
+    /// way: in the frame's own chunk they fail this read; arriving later,
+    /// once the caller may have acted on the frame, they reset the stream
+    /// (code 6) and go to `afterFrame`.
+    func read(
+        _ stream: QUICStream, afterFrame: (@Sendable (QuicFlowError) -> Void)? = nil
+    ) async throws(QuicFlowError) -> FramePayload {
         do {
-            return try await stream.read(using: reader)
+            var afterOutput: (@Sendable (any Error) -> Void)?
+            if let afterFrame {
+                let id = stream.id
+                afterOutput = { error in afterFrame(Self.failure(error, on: "stream \(id), after its frame")) }
+            }
+            return try await stream.read(using: reader, afterOutput: afterOutput)
         } catch {
             throw Self.failure(error, on: "stream \(stream.id)")
         }
@@ -48,6 +62,10 @@ struct FrameIO: Sendable {
     /// else means the connection or stream went away.
     static func failure(_ error: any Error, on what: String) -> QuicFlowError {
         switch error {
+        case let error as QuicFlowError:
+            return error
+        case let error as ForeignStreamError:
+            return QuicFlowError(.foreignStream, "\(what): \(error)")
         case let error as FrameCodecError:
             return QuicFlowError(.protocolViolation, "\(what): \(error.message)")
         case let error as QUICError:

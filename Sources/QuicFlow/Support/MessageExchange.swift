@@ -47,6 +47,9 @@ struct MessageExchange: Sendable {
     /// stream limit, writing, and reading the ACK) is bounded by `timeout`
     /// and runs on the transport's event loop without hopping back in
     /// between; a late exchange resets its stream so neither side keeps it.
+    /// An ACK or, from a Go backbone, a DATA frame of type RESPONSE (a
+    /// success carrying its payload) answers it; a stream finished with no
+    /// answer throws ``QuicFlowError/Code/unanswered``.
     func send(_ data: DataMessage, on connection: QUICConnection, timeout: Duration) async throws(QuicFlowError) -> Outcome {
         let request = try io.encode(.data(data))
         guard data.waitAck else {
@@ -57,10 +60,10 @@ struct MessageExchange: Sendable {
             }
             return .sent
         }
-        let reply: FramePayload
+        let reply: FramePayload?
         do {
             reply = try await connection.exchange(
-                sending: request, readingWith: io.reader,
+                sending: request, readingWith: io.answerReader,
                 timeout: TimeAmount(saturating: timeout), abandonErrorCode: CloseCode.normal)
         } catch let error as QUICError where error.code == .timedOut {
             return .timedOut
@@ -68,12 +71,20 @@ struct MessageExchange: Sendable {
             throw FrameIO.failure(error, on: "message \(data.msgID)")
         }
         switch reply {
-        case .ack(let ack) where ack.msgID == data.msgID:
+        case .ack(let ack)? where ack.msgID == data.msgID:
             return .acknowledged(Response(ack: ack))
-        case .ack(let ack):
+        case .ack(let ack)?:
             throw QuicFlowError(.protocolViolation, "the ACK names msg_id \(ack.msgID), expected \(data.msgID)")
-        default:
-            throw QuicFlowError(.protocolViolation, "expected an ACK, got a \(reply.frameType) frame")
+        case .data(let answer)? where answer.type == .response:
+            // The Go original answers with its router's result as a RESPONSE
+            // (PROTOCOL.md, "How the Go original really behaves").
+            return .acknowledged(.success([UInt8](answer.payload)))
+        case let other?:
+            throw QuicFlowError(.protocolViolation, "expected an ACK or a RESPONSE, got a \(other.frameType) frame")
+        case nil:
+            throw QuicFlowError(
+                .unanswered,
+                "message \(data.msgID): the receiver finished the stream without an answer (a Go backbone does this when its handler fails or has no result); nothing says it was handled")
         }
     }
 

@@ -24,6 +24,13 @@ public struct QuicFlowError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let connectionLost = Code("connectionLost")
         /// The server refused the registration.
         public static let registrationRefused = Code("registrationRefused")
+        /// The receiver finished the stream without answering a message sent
+        /// with wait_ack (a Go backbone does this when its handler fails or
+        /// has no result); nothing says it was handled, so send it again later.
+        public static let unanswered = Code("unanswered")
+        /// The peer opened a stream of a kind QuicFlow does not carry (the Go
+        /// original's SSH, file-transfer and port-forward streams); it was reset.
+        public static let foreignStream = Code("foreignStream")
 
         /// The code's name.
         public var description: String { name }

@@ -1,4 +1,5 @@
 import QuicFlowConfigFile
+public import QuicFlow
 
 extension AgentConfiguration {
     /// The `[reconnect]` table: how the agent retries a lost connection.
@@ -11,10 +12,15 @@ extension AgentConfiguration {
         /// `jitter`: random spread of each delay as a fraction (0.2 = ±20%),
         /// within 0...1; default 0.2.
         public let jitter: Double
+        /// These settings as the backoff every retry of the agent waits
+        /// through: reconnects and outbox messages alike.
+        public var backoff: Backoff { Backoff(initial: initialBackoff, maximum: maxBackoff, jitter: jitter) }
 
         static let defaultInitialBackoff: Duration = .seconds(1)
         static let defaultMaxBackoff: Duration = .seconds(60)
         static let defaultJitter = 0.2
+        /// The backoff of the defaults.
+        public static let defaultBackoff = Backoff(initial: defaultInitialBackoff, maximum: defaultMaxBackoff, jitter: defaultJitter)
 
         /// The keys `[reconnect]` may hold.
         static let keys = ["initial_backoff", "max_backoff", "jitter"]

@@ -35,6 +35,9 @@ public final class Outbox: Sendable {
     public let maxMessages: Int
     /// How many delivered messages ``history(limit:)`` keeps.
     public let historyLimit: Int
+    /// How long a message waits after a failed attempt: attempt `n` of a row
+    /// is followed by this backoff's delay `n`, whatever the failure was.
+    public let retryBackoff: Backoff
 
     /// How many handler runs ``recentHandlerRuns(limit:)`` keeps.
     public static let handlerRunLimit = 100
@@ -54,12 +57,15 @@ public final class Outbox: Sendable {
     ///   - maxMessages: The most rows held at once; further enqueues fail with
     ///     ``AgentError/Code/outboxFull`` rather than dropping anything.
     ///   - historyLimit: How many delivered messages to remember.
+    ///   - retryBackoff: The wait after each failed attempt (the agent's
+    ///     `[reconnect]` settings).
     ///   - changePollInterval: How often another process's writes are looked
     ///     for while someone awaits ``changes()``.
     public init(
         path: String,
         maxMessages: Int = 100_000,
         historyLimit: Int = 1_000,
+        retryBackoff: Backoff = AgentConfiguration.ReconnectSettings.defaultBackoff,
         changePollInterval: Duration = .milliseconds(50)
     ) throws(AgentError) {
         guard !path.isEmpty else {
@@ -74,6 +80,7 @@ public final class Outbox: Sendable {
         self.path = path
         self.maxMessages = maxMessages
         self.historyLimit = historyLimit
+        self.retryBackoff = retryBackoff
 
         try DatabaseFiles.prepare(path)
 
@@ -346,20 +353,34 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// Puts a claimed message back to `pending` after a failed attempt. It
+    /// Puts a claimed message back to `pending` after a failed attempt, due
+    /// once ``retryBackoff`` has passed for its attempt count: the n-th
+    /// failure of a row waits delay n, whatever the failure was, so no
+    /// caller can make a message go out again faster than the backoff. It
     /// keeps its id, so it keeps its place in the delivery order.
     ///
     /// - Parameters:
     ///   - id: The row id.
     ///   - error: Why the attempt failed; shown by status and listings.
-    ///   - notBefore: The earliest time of the next attempt (Unix ms), from
-    ///     the caller's backoff.
+    ///   - now: The current time (Unix ms) the delay counts from.
+    /// - Returns: When the message is due again (Unix ms).
     /// - Throws: ``AgentError/Code/notFound`` if no such row exists.
-    public func markRetry(id: Int64, error: String, notBefore: Int64 = Outbox.unixMillisNow()) async throws(AgentError) {
-        try await updateOne(id, "schedule a retry", sql: """
-            UPDATE messages SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?
-            """, arguments: [error, notBefore, id])
+    @discardableResult
+    public func markRetry(id: Int64, error: String, now: Int64 = Outbox.unixMillisNow()) async throws(AgentError) -> Int64 {
+        let path = path
+        let backoff = retryBackoff
+        let due = try await write("schedule a retry") { db in
+            guard let attempts = try Int.fetchOne(db, sql: "SELECT attempts FROM messages WHERE id = ?", arguments: [id]) else {
+                throw AgentError(.notFound, "message \(id) is not in the outbox \(path); it was already delivered or purged")
+            }
+            let due = now + DurationParser.milliseconds(backoff.delay(attempt: max(attempts, 1)))
+            try db.execute(sql: """
+                UPDATE messages SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?
+                """, arguments: [error, due, id])
+            return due
+        }
         notifier.signal()
+        return due
     }
 
     /// Gives up on one message: it becomes `dead`, kept with `error` until
@@ -372,22 +393,30 @@ public final class Outbox: Sendable {
             """, arguments: [error, id])
     }
 
-    /// Puts every `in_flight` row back to `pending`, due at once.
+    /// Puts every `in_flight` row back to `pending`, due when its attempt's
+    /// backoff has passed since it was sent (``retryBackoff``).
     ///
-    /// Call it at startup (a crash or kill -9 leaves claimed rows
-    /// `in_flight`) and when the connection is lost (their ACKs will not
-    /// come). The server's de-duplication window makes resending harmless.
+    /// Call it at startup: a crash or kill -9 leaves claimed rows
+    /// `in_flight`, and their ACKs will not come. The server's
+    /// de-duplication window makes resending harmless.
     ///
     /// - Returns: How many rows were released.
     @discardableResult
     public func releaseInFlight() async throws(AgentError) -> Int {
-        let now = Self.unixMillisNow()
+        let backoff = retryBackoff
         let released = try await write("release in-flight messages") { db in
-            try db.execute(sql: """
-                UPDATE messages SET state = 'pending', next_attempt_at = MIN(next_attempt_at, ?)
-                WHERE state = 'in_flight'
-                """, arguments: [now])
-            return db.changesCount
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, attempts, COALESCE(last_attempt_at, created_at) AS sent_at FROM messages WHERE state = 'in_flight'
+                """)
+            for row in rows {
+                let attempts: Int = row["attempts"]
+                let sentAt: Int64 = row["sent_at"]
+                let due = sentAt + DurationParser.milliseconds(backoff.delay(attempt: max(attempts, 1)))
+                try db.execute(
+                    sql: "UPDATE messages SET state = 'pending', next_attempt_at = ? WHERE id = ?",
+                    arguments: [due, row["id"] as Int64])
+            }
+            return rows.count
         }
         if released > 0 {
             notifier.signal()
@@ -497,6 +526,26 @@ public final class Outbox: Sendable {
             try Int64.fetchOne(db, sql: "SELECT MIN(created_at) FROM messages WHERE state IN ('pending', 'in_flight')")
         }
         return oldest.map { .milliseconds(max(0, now - $0)) }
+    }
+
+    /// The messages that failed at least once and wait for another attempt,
+    /// with the one that failed most, for `status`.
+    public func retries() async throws(AgentError) -> OutboxRetries {
+        try await read("count retried messages") { db in
+            let count = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM messages WHERE state IN ('pending', 'in_flight') AND last_error IS NOT NULL
+                """) ?? 0
+            let worst = try Row.fetchOne(db, sql: """
+                SELECT msg_id, attempts, last_error, next_attempt_at FROM messages
+                WHERE state IN ('pending', 'in_flight') AND last_error IS NOT NULL
+                ORDER BY attempts DESC, id LIMIT 1
+                """).map { row in
+                OutboxRetries.Worst(
+                    msgID: row["msg_id"], attempts: row["attempts"], lastError: row["last_error"],
+                    nextAttemptAt: row["next_attempt_at"])
+            }
+            return OutboxRetries(messages: count, worst: worst)
+        }
     }
 
     /// When the earliest pending row is due (Unix ms), or `nil` when nothing

@@ -49,7 +49,9 @@ public actor AgentService: Service {
         self.configuration = configuration
         self.shutdownTimeout = shutdownTimeout
         self.logger = logger
-        self.outbox = try Outbox(path: configuration.outboxPath, maxMessages: configuration.outbox.maxMessages)
+        self.outbox = try Outbox(
+            path: configuration.outboxPath, maxMessages: configuration.outbox.maxMessages,
+            retryBackoff: configuration.reconnect.backoff)
         self.client = BackboneClient(configuration: try configuration.clientConfiguration(), logger: logger)
         self.runner = HandlerRunner(logger: logger)
         (stateUpdates, stateUpdate) = AsyncStream.makeStream()
@@ -62,6 +64,9 @@ public actor AgentService: Service {
     public func run() async throws {
         let lock = try AgentInstanceLock(dataDirectory: configuration.dataDirectory)
         defer { lock.release() }
+        for warning in configuration.warnings {
+            logger.warning("\(warning)")
+        }
         // Rows a killed agent left in flight go out again (same msg_id, so
         // the server's de-duplication answers a repeat without re-running).
         let released = try await outbox.releaseInFlight()
@@ -170,7 +175,7 @@ public actor AgentService: Service {
     /// configured backoff; after that BackboneClient reconnects by itself.
     private func connectUntilConnected() async {
         let server = configuration.server
-        let reconnect = configuration.reconnect
+        let backoff = configuration.reconnect.backoff
         var attempt = 0
         while !Task.isCancelled && accepting {
             do {
@@ -178,7 +183,7 @@ public actor AgentService: Service {
                 return
             } catch {
                 attempt += 1
-                let delay = backoff(attempt: attempt) * (1 + reconnect.jitter * Double.random(in: -1...1))
+                let delay = backoff.delay(attempt: attempt)
                 logger.info("cannot connect to the backbone", metadata: ["attempt": "\(attempt)", "error": "\(error)", "retry_in": "\(delay)"])
                 record([.lastError: "\(error)", .reconnectAttempts: String(attempt), .nextRetryAt: Self.millis(after: delay)])
                 try? await Task.sleep(for: delay)
@@ -277,48 +282,41 @@ public actor AgentService: Service {
     }
 
     /// Sends one row and waits for its ACK; returns the ACK to record, or
-    /// `nil` when the row was put back (retry) or given up (dead).
+    /// `nil` when the row was put back (retried after its backoff, whatever
+    /// went wrong: ``Outbox/markRetry(id:error:now:)`` schedules it) or
+    /// given up (dead).
     private func deliver(_ row: OutboxMessage) async -> (id: Int64, response: Response)? {
         // Always with an ACK: only an ACK lets a row leave the outbox.
         var message = Message(type: row.type, payload: row.payload, waitAck: true, timeout: configuration.outbox.ackTimeout)
         message.msgID = row.msgID
+        let failure: String
         do {
             let response = try await client.send(message)
-            if response.status == .timeout {
-                // The server may be overloaded: back off before the next try.
-                try await outbox.markRetry(id: row.id, error: response.error, notBefore: retryTime(attempts: row.attempts))
-                return nil
-            }
-            return (row.id, response)
-        } catch let error as AgentError {
-            logger.error("cannot record a delivery", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
+            guard response.status == .timeout else { return (row.id, response) }
+            // The server may be overloaded: back off before the next try.
+            failure = response.error
         } catch let error as QuicFlowError where error.code == .messageTooLarge {
             // Sending it again cannot help: keep it as dead, with why.
             logger.error("message too large to send; marked dead", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
             try? await outbox.markDead(id: row.id, error: error.message)
+            return nil
+        } catch let error as QuicFlowError {
+            // Not sent, not answered (connection lost, or a Go backbone
+            // finished the stream without an answer): again after the backoff.
+            failure = error.description
         } catch {
-            // Not sent or not answered (connection lost): again after the reconnect.
-            do {
-                try await outbox.markRetry(id: row.id, error: "\(error)")
-            } catch {
-                logger.error("cannot put a message back in the outbox", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
-            }
+            failure = "\(error)"
+        }
+        do {
+            let due = try await outbox.markRetry(id: row.id, error: failure)
+            logger.notice("the backbone did not take a message; it stays in the outbox and is sent again after its backoff", metadata: [
+                "msg_id": "\(row.msgID)", "attempt": "\(row.attempts)", "error": "\(failure)",
+                "retry_in": "\(AgentStatus.span(Double(max(0, due - Outbox.unixMillisNow())) / 1_000))",
+            ])
+        } catch {
+            logger.error("cannot put a message back in the outbox", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
         }
         return nil
-    }
-
-    /// When a message that got a TIMEOUT ACK on its `attempts`-th try is due again.
-    private func retryTime(attempts: Int) -> Int64 {
-        Outbox.unixMillisNow() + DurationParser.milliseconds(backoff(attempt: attempts))
-    }
-
-    /// The delay before try `attempt` (1, 2, …): `initial_backoff`
-    /// doubling, capped at `max_backoff`; without jitter.
-    private func backoff(attempt: Int) -> Duration {
-        let reconnect = configuration.reconnect
-        var delay = reconnect.initialBackoff
-        for _ in 1..<max(1, min(attempt, 30)) where delay < reconnect.maxBackoff { delay = delay * 2 }
-        return min(delay, reconnect.maxBackoff)
     }
 
     // MARK: - Server messages

@@ -32,6 +32,11 @@ extension AgentStatus {
             outbox += "; \(outboxFullRefusals) refused because it was full"
         }
         line("outbox:", outbox)
+        if let mostRetried {
+            line(
+                "retrying:",
+                "\(retrying) message(s) failed at least once; most: \(mostRetried.msgID), \(mostRetried.attempts) attempt(s), next \(Self.format(mostRetried.nextAttemptAt, now: now)), last error: \(mostRetried.lastError.prefix(160).replacingOccurrences(of: "\n", with: " "))")
+        }
         line("outbox file:", outboxPath)
         line("last delivery:", lastDeliveryAt.map { Self.format($0, now: now) } ?? "none")
         if handlerBusyRefusals > 0 {

@@ -37,6 +37,11 @@ public struct AgentStatus: Sendable, Hashable, Codable {
     /// Messages given up on (past max_age or max_attempts); `outbox retry`
     /// queues them again.
     public var dead: Int
+    /// Undelivered messages that failed at least once and wait out their
+    /// backoff (no ACK in time, no answer, a lost connection).
+    public var retrying: Int
+    /// The one of them with the most attempts.
+    public var mostRetried: RetriedMessage?
     /// The outbox's capacity (`outbox.max_messages`).
     public var maxMessages: Int
     /// Messages refused because the outbox was full, ever.
@@ -64,6 +69,8 @@ public struct AgentStatus: Sendable, Hashable, Codable {
         case pending
         case inFlight = "in_flight"
         case dead
+        case retrying
+        case mostRetried = "most_retried"
         case maxMessages = "max_messages"
         case outboxFullRefusals = "outbox_full_refusals"
         case handlerBusyRefusals = "handler_busy_refusals"
@@ -88,6 +95,8 @@ public struct AgentStatus: Sendable, Hashable, Codable {
         try container.encode(pending, forKey: .pending)
         try container.encode(inFlight, forKey: .inFlight)
         try container.encode(dead, forKey: .dead)
+        try container.encode(retrying, forKey: .retrying)
+        try container.encode(mostRetried, forKey: .mostRetried)
         try container.encode(maxMessages, forKey: .maxMessages)
         try container.encode(outboxFullRefusals, forKey: .outboxFullRefusals)
         try container.encode(handlerBusyRefusals, forKey: .handlerBusyRefusals)
@@ -105,6 +114,7 @@ public struct AgentStatus: Sendable, Hashable, Codable {
         let state = try await outbox.state()
         let counts = try await outbox.counts()
         let oldest = try await outbox.oldestPendingAge()
+        let retries = try await outbox.retries()
         let runs = try await outbox.recentHandlerRuns(limit: handlerRuns)
         let holder = AgentInstanceLock.holder(dataDirectory: configuration.dataDirectory)
         let running = holder != nil
@@ -133,6 +143,8 @@ public struct AgentStatus: Sendable, Hashable, Codable {
             pending: counts.pending,
             inFlight: counts.inFlight,
             dead: counts.dead,
+            retrying: retries.messages,
+            mostRetried: retries.worst.map(RetriedMessage.init),
             maxMessages: outbox.maxMessages,
             outboxFullRefusals: state[.outboxFullRefusals].flatMap(Int.init) ?? 0,
             handlerBusyRefusals: state[.handlerBusyRefusals].flatMap(Int.init) ?? 0,

@@ -17,7 +17,7 @@ struct OutboxChangeTests {
 
         // A retry becoming due again wakes it too.
         let claimed = try await outbox.nextBatch(limit: 1)
-        try await outbox.markRetry(id: claimed[0].id, error: "lost", notBefore: 0)
+        try await outbox.markRetry(id: claimed[0].id, error: "lost", now: 0)
         #expect(await ChangeSignal.next(changes))
     }
 

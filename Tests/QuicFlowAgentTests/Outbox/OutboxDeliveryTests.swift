@@ -1,5 +1,6 @@
 import QuicFlow
 import QuicFlowAgent
+import QuicFlowConfigFile
 import Testing
 
 @Suite("Outbox delivery")
@@ -22,7 +23,7 @@ struct OutboxDeliveryTests {
         #expect(try await outbox.counts() == OutboxCounts(pending: 3, inFlight: 2))
 
         // m0 fails and goes back; m1 is acknowledged.
-        try await outbox.markRetry(id: first[0].id, error: "stream reset", notBefore: 0)
+        try await outbox.markRetry(id: first[0].id, error: "stream reset", now: 0)  // the backoff counted from the epoch: long past
         try await outbox.markDelivered(id: first[1].id, response: .success())
 
         let rest = try await outbox.nextBatch(limit: 10)
@@ -33,17 +34,56 @@ struct OutboxDeliveryTests {
         #expect(try await outbox.nextBatch(limit: 10).isEmpty)
     }
 
-    @Test("a row waiting out its backoff is not claimed before notBefore")
+    @Test("a row waiting out its backoff is not claimed before it is due")
     func backoffRespected() async throws {
         let directory = try TemporaryDirectory()
-        let outbox = try Outbox(path: directory.file("outbox.db"))
+        let outbox = try Outbox(
+            path: directory.file("outbox.db"), retryBackoff: Backoff(initial: .seconds(60), maximum: .seconds(60), jitter: 0))
         let message = try await outbox.enqueue(type: .event, payload: [1])
         let now = Outbox.unixMillisNow()
         _ = try await outbox.nextBatch(limit: 1, now: now)
-        try await outbox.markRetry(id: message.id, error: "timeout", notBefore: now + 60_000)
+        #expect(try await outbox.markRetry(id: message.id, error: "timeout", now: now) == now + 60_000)
         #expect(try await outbox.nextBatch(limit: 1, now: now + 59_999).isEmpty)
         #expect(try await outbox.nextAttemptTime() == now + 60_000)
         #expect(try await outbox.nextBatch(limit: 1, now: now + 60_000).map(\.id) == [message.id])
+    }
+
+    @Test("every retry waits its attempt's backoff, jitter included: no caller can schedule one sooner")
+    func retryFollowsBackoff() async throws {
+        let directory = try TemporaryDirectory()
+        let backoff = Backoff(initial: .seconds(1), maximum: .seconds(20), jitter: 0.2)
+        let outbox = try Outbox(path: directory.file("outbox.db"), retryBackoff: backoff)
+        let message = try await outbox.enqueue(type: .event, payload: [1])
+        var now = Outbox.unixMillisNow()
+        for attempt in 1...8 {
+            let claimed = try await outbox.nextBatch(limit: 1, now: now)
+            #expect(claimed.map(\.attempts) == [attempt])
+            let due = try await outbox.markRetry(id: message.id, error: "unanswered", now: now)
+            let shortest = DurationParser.milliseconds(backoff.shortestDelay(attempt: attempt))
+            let nominal = DurationParser.milliseconds(backoff.nominalDelay(attempt: attempt))
+            #expect(due - now >= shortest, "attempt \(attempt): due after \(due - now) ms, backoff allows no less than \(shortest) ms")
+            #expect(due - now <= min(nominal * 12 / 10, 20_000))
+            #expect(try await outbox.nextBatch(limit: 1, now: due - 1).isEmpty)
+            now = due
+        }
+        #expect(DurationParser.milliseconds(backoff.nominalDelay(attempt: 8)) == 20_000, "capped at the maximum")
+        let retries = try await outbox.retries()
+        #expect(retries.messages == 1)
+        #expect(retries.worst?.attempts == 8 && retries.worst?.lastError == "unanswered")
+    }
+
+    @Test("rows a killed agent left in flight wait their backoff from the moment they were sent")
+    func releaseInFlightWaitsBackoff() async throws {
+        let directory = try TemporaryDirectory()
+        let outbox = try Outbox(
+            path: directory.file("outbox.db"), retryBackoff: Backoff(initial: .seconds(30), maximum: .seconds(60), jitter: 0))
+        let message = try await outbox.enqueue(type: .event, payload: [1])
+        let sentAt = Outbox.unixMillisNow()
+        _ = try await outbox.nextBatch(limit: 1, now: sentAt)
+        #expect(try await outbox.releaseInFlight() == 1)
+        #expect(try await outbox.nextAttemptTime() == sentAt + 30_000)
+        #expect(try await outbox.nextBatch(limit: 1, now: sentAt + 29_999).isEmpty)
+        #expect(try await outbox.nextBatch(limit: 1, now: sentAt + 30_000).map(\.id) == [message.id])
     }
 
     @Test("payload and type round-trip; batches keep their order")
@@ -113,7 +153,8 @@ struct OutboxDeliveryTests {
         let reopened = try Outbox(path: path)
         #expect(try await reopened.counts() == OutboxCounts(pending: 1, inFlight: 2))
         #expect(try await reopened.releaseInFlight() == 2)
-        let again = try await reopened.nextBatch(limit: 10)
+        // Released rows wait their backoff (1 s by default) from when they were sent.
+        let again = try await reopened.nextBatch(limit: 10, now: Outbox.unixMillisNow() + 60_000)
         #expect(again.map(\.payload) == [[1], [2], [3]])
         #expect(again.map(\.attempts) == [2, 2, 1])
     }
@@ -184,7 +225,7 @@ struct OutboxDeliveryTests {
         for attempt in 1...2 {
             let claimed = try await outbox.nextBatch(limit: 1)
             #expect(claimed.map(\.id) == [first.id] && claimed[0].attempts == attempt)
-            try await outbox.markRetry(id: first.id, error: "refused", notBefore: 0)
+            try await outbox.markRetry(id: first.id, error: "refused", now: 0)  // the backoff counted from the epoch: long past
         }
         #expect(try await outbox.expire(maxAge: nil, maxAttempts: 2) == 1)
         let dead = try await outbox.list(state: .dead)
@@ -193,7 +234,7 @@ struct OutboxDeliveryTests {
         #expect(dead[0].lastError?.contains("refused") == true)
 
         #expect(try await outbox.nextBatch(limit: 10).map(\.id) == [second.id])
-        try await outbox.markRetry(id: second.id, error: "later", notBefore: 0)
+        try await outbox.markRetry(id: second.id, error: "later", now: 0)  // the backoff counted from the epoch: long past
         #expect(try await outbox.retryDead() == 1)
         let revived = try await outbox.nextBatch(limit: 10)
         #expect(revived.map(\.id) == [first.id, second.id])
