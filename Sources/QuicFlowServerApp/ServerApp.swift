@@ -47,7 +47,8 @@ public final class ServerApp: Sendable {
         self.events = EventHub()
         self.forwarder = MessageForwarder(
             server: server, store: store, events: events,
-            receivedWindow: configuration.backbone.deduplicationWindow, logger: logger)
+            receivedWindow: configuration.backbone.deduplicationWindow, retryBackoff: configuration.deliveryBackoff,
+            logger: logger)
         self.hookRunner = HandlerRunner(logger: logger)
         (adminReady, adminReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (backboneReady, backboneReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))

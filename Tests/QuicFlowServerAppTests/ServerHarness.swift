@@ -45,14 +45,17 @@ final class ServerHarness: Sendable {
         }
     }
 
-    func start(hook: HandlerConfiguration? = nil, persistent: Bool = true) async throws -> Running {
+    func start(
+        hook: HandlerConfiguration? = nil, persistent: Bool = true,
+        deliveryBackoff: Backoff = ServerAppConfiguration.defaultDeliveryBackoff
+    ) async throws -> Running {
         let app = try ServerApp(ServerAppConfiguration(
             backbone: try ServerConfiguration(
                 host: "127.0.0.1", port: quicPort, certificateFile: files.certificateFile, keyFile: files.keyFile,
                 heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5)),
             admin: try AdminConfiguration(host: "127.0.0.1", port: 0, token: Self.token),
             dataDirectory: persistent ? dataDirectory : nil,
-            messageHook: hook))
+            messageHook: hook, deliveryBackoff: deliveryBackoff))
         await app.prepare()
         let group = ServiceGroup(configuration: .init(services: app.services(), logger: Logger(label: "test")))
         let task = Task { try await group.run() }

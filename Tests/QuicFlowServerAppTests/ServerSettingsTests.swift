@@ -1,4 +1,5 @@
 import Foundation
+import QuicFlow
 import QuicFlowServerApp
 import Testing
 
@@ -43,6 +44,9 @@ struct ServerSettingsTests {
             [hooks]
             on_message = "/bin/true"
             timeout = "3s"
+            [delivery]
+            initial_backoff = "250ms"
+            max_backoff = "2m"
             """)
         #expect(settings.listen == "127.0.0.1:9000")
         #expect(settings.clientCAFile == "/ca")
@@ -59,6 +63,8 @@ struct ServerSettingsTests {
         #expect(settings.adminTokenFile == "/t")
         #expect(settings.onMessage == "/bin/true")
         #expect(settings.hookTimeout == .seconds(3))
+        #expect(settings.deliveryInitialBackoff == .milliseconds(250))
+        #expect(settings.deliveryMaxBackoff == .seconds(120))
     }
 
     @Test("every problem of a file is reported at once, by key")
@@ -98,5 +104,12 @@ struct ServerSettingsTests {
         settings.heartbeatTimeout = .seconds(5)
         let heartbeat = #expect(throws: ServerAppError.self) { try settings.validated() }
         #expect(heartbeat?.message.contains("longer than the interval") == true)
+        settings.heartbeatTimeout = .seconds(30)
+        settings.deliveryInitialBackoff = .seconds(10)
+        settings.deliveryMaxBackoff = .seconds(5)
+        let delivery = #expect(throws: ServerAppError.self) { try settings.validated() }
+        #expect(delivery?.message.contains("[delivery] max_backoff (5s) must be at least initial_backoff (10s)") == true)
+        settings.deliveryMaxBackoff = .seconds(40)
+        #expect(try settings.validated().deliveryBackoff == Backoff(initial: .seconds(10), maximum: .seconds(40), jitter: 0.2))
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 import QUICTestSupport
 import QuicFlow
 import QuicFlowCtl
+import QUICTransport
+import QuicFlowProtocol
 import QuicFlowServerApp
 import Synchronization
 import Testing
@@ -62,6 +64,54 @@ struct StoreAndForwardTests {
         #expect(try await restarted.request("GET", "/v1/messages/nothing-like-this").status == 404)
 
         await device.disconnect()
+        try await server.stop()
+    }
+
+    @Test("a device that takes a message without answering: 502 for a direct send; a queued one stays queued and is retried on the [delivery] backoff, never faster")
+    func unansweredDeliveryBacksOff() async throws {
+        let harness = try ServerHarness()
+        let backoff = Backoff(initial: .seconds(1), maximum: .seconds(4), jitter: 0.2)
+        let server = try await harness.start(deliveryBackoff: backoff)
+        let admin = server.admin
+        let queued = try await admin.post(
+            "/v1/clients/mute-device/messages", #"{"type": "command", "payload": "anyone?", "queue_if_offline": true, "ttl_ms": 600000}"#)
+        let msgID = try #require(try queued.json()["msg_id"] as? String)
+
+        // A device that reads each message and finishes the stream without an answer.
+        let device = try await RawClient.connect(port: harness.quicPort, caFile: harness.files.caFile)
+        let arrivals = Mutex<[(String, ContinuousClock.Instant)]>([])
+        let connection = device.connection
+        let reader = Task {
+            for await stream in connection.inboundStreams {
+                var decoder = FrameDecoder()
+                while let chunk = try? await stream.read() {
+                    try? decoder.feed(chunk)
+                    if let frame = try? decoder.nextFrame(), case .data(let data)? = try? frame.decodePayload() {
+                        arrivals.withLock { $0.append((data.msgID, .now)) }
+                        try? await stream.finish()
+                        break
+                    }
+                }
+            }
+        }
+        #expect(try await device.register("mute-device")?.type == .pong)
+
+        let direct = try await admin.post("/v1/clients/mute-device/messages", #"{"type": "command", "payload": "direct"}"#)
+        #expect(direct.status == 502, "\(direct.bodyText)")
+        #expect(direct.bodyText.contains("without an answer"))
+
+        // A fixed observation window: the backoff, not an event, decides what happens in it.
+        try await Task.sleep(for: .seconds(5))
+        let tries = arrivals.withLock { $0 }.filter { $0.0 == msgID }.map(\.1)
+        print("queued delivery without answers: \(tries.count) tries in 5 s")
+        // Nominal 0, 1, 3 s (then 7): at most 3 in 5 s, and at least 2.
+        #expect((2...3).contains(tries.count), "\(tries.count) tries in 5 s")
+        for n in 1..<tries.count {
+            #expect(tries[n] - tries[n - 1] >= backoff.shortestDelay(attempt: n), "try \(n + 1) came \(tries[n] - tries[n - 1]) after try \(n)")
+        }
+        #expect(try await admin.request("GET", "/v1/messages/\(msgID)").json()["state"] as? String == "queued")
+        reader.cancel()
+        await device.close()
         try await server.stop()
     }
 

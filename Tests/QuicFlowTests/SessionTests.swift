@@ -54,6 +54,23 @@ struct SessionTests {
         await server.stop()
     }
 
+    @Test("a client id over 256 bytes (a Go client sets no limit) is refused with code 1 and a reason that gives its length")
+    func overlongClientID() async throws {
+        let fixture = try Fixture()
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration())
+        let raw = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
+        _ = try? await raw.register(String(repeating: "g", count: 300))
+        let reason = await raw.connection.closeReason
+        guard case .application(1, let why, byPeer: true) = reason else {
+            Issue.record("expected close code 1, got \(reason)")
+            return
+        }
+        #expect(why.contains("the client id is 300 bytes; QuicFlow takes 1 to 256 bytes"), "\(why)")
+        #expect(await server.clients().isEmpty)
+        await raw.close()
+        await server.stop()
+    }
+
     @Test("a first stream that is not a PING fails registration with code 1")
     func registrationMustBePing() async throws {
         let fixture = try Fixture()

@@ -342,7 +342,7 @@ public actor BackboneClient {
             }
         } catch where error.code == .foreignStream {
             // The Go backbone's SSH, file-transfer and port-forward streams: reset, session kept.
-            logger.notice("reset a stream QuicFlow does not carry", metadata: ["error": "\(error.message)"])
+            logger.notice("reset a stream QuicFlow does not carry: \(error.message)")
             await reportError(error)
             return
         } catch {

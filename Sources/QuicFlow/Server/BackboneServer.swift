@@ -399,7 +399,10 @@ public actor BackboneServer {
         }
         let clientID = ping.clientID
         guard !clientID.isEmpty, clientID.utf8.count <= WireConstants.maxClientIDLength else {
-            return await refuse(CloseCode.registrationFailed, "the client id must be 1 to \(WireConstants.maxClientIDLength) bytes")
+            // A Go QuicFlow client sets no limit: say what it sent, so its operator can shorten it.
+            return await refuse(
+                CloseCode.registrationFailed,
+                "the client id is \(clientID.utf8.count) bytes; QuicFlow takes 1 to \(WireConstants.maxClientIDLength) bytes (PROTOCOL.md), so register with a shorter id")
         }
         if configuration.requireClientCertificate {
             let certified = connection.peerIdentity?.commonName
@@ -532,7 +535,7 @@ public actor BackboneServer {
     private func streamFailed(_ error: QuicFlowError) {
         if error.code == .foreignStream {
             // Within the Go original's protocol, so not a violation: say what it was.
-            logger.notice("reset a stream QuicFlow does not carry", metadata: ["error": "\(error.message)"])
+            logger.notice("reset a stream QuicFlow does not carry: \(error.message)")
             return
         }
         if error.code == .protocolViolation {

@@ -6,9 +6,11 @@
 /// is not counted as a protocol violation, since the peer is within its own
 /// protocol.
 struct ForeignStreamError: Error, Sendable, CustomStringConvertible {
-    /// "QSSH", version, type.
+    /// Magic, version, type.
     static let headerLength = 6
-    private static let magic: [UInt8] = Array("QSSH".utf8)
+    /// The Go original's `MagicNumber` 0x51534853, big-endian. It is called
+    /// "QSSH" there, though these bytes spell "QSHS" in ASCII.
+    private static let magic: [UInt8] = [0x51, 0x53, 0x48, 0x53]
 
     /// The header's version byte.
     let version: UInt8
@@ -28,15 +30,15 @@ struct ForeignStreamError: Error, Sendable, CustomStringConvertible {
     /// What the Go original's header type means (pkg/ssh/protocol.go).
     var kind: String {
         switch type {
-        case 0x00: "data"
+        case 0x00: "SSH data"
         case 0x01: "SSH"
         case 0x02: "file-transfer"
         case 0x03: "port-forward"
-        default: "unknown (type 0x\(String(type, radix: 16)))"
+        default: "unknown kind of"
         }
     }
 
     var description: String {
-        "the peer opened a \(kind) stream (QSSH header, version \(version)), a Go QuicFlow extension this side does not carry; the stream was reset and the session stays up"
+        "the peer opened \("Su".contains(kind.first ?? " ") ? "an" : "a") \(kind) stream (QSSH header, version \(version), type \(type)), a Go QuicFlow extension this side does not carry; the stream was reset and the session stays up"
     }
 }

@@ -65,6 +65,12 @@ enum AdminAPI {
                 throw HTTPError(.serviceUnavailable, message: error.message)
             } catch let error as QuicFlowError where error.code == .messageTooLarge {
                 throw HTTPError(.contentTooLarge, message: error.message)
+            } catch let error as QuicFlowError where error.code == .shuttingDown {
+                throw HTTPError(.serviceUnavailable, message: error.message)
+            } catch let error as QuicFlowError {
+                // The device did not take it (dropped, no answer, a broken frame):
+                // nothing says it was handled, so the caller may send it again.
+                throw HTTPError(.badGateway, message: "client \(id) did not take message \(message.msgID ?? ""): \(error.message)")
             } catch let error as ServerAppError {
                 throw HTTPError(.internalServerError, message: error.message)
             }

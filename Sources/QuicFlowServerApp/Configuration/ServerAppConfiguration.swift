@@ -12,15 +12,22 @@ public struct ServerAppConfiguration: Sendable {
     public var dataDirectory: String?
     /// The executable run for each message from a client, if any.
     public var messageHook: HandlerConfiguration?
+    /// How a queued message whose delivery failed (the device dropped, did
+    /// not answer) waits before the next try: `[delivery]`.
+    public var deliveryBackoff: Backoff
+
+    /// `[delivery]`'s defaults: 1 s doubling to 60 s, ±20%.
+    public static let defaultDeliveryBackoff = Backoff(initial: .seconds(1), maximum: .seconds(60), jitter: 0.2)
 
     /// Groups the settings.
     public init(
         backbone: ServerConfiguration, admin: AdminConfiguration, dataDirectory: String? = nil,
-        messageHook: HandlerConfiguration? = nil
+        messageHook: HandlerConfiguration? = nil, deliveryBackoff: Backoff = Self.defaultDeliveryBackoff
     ) {
         self.backbone = backbone
         self.admin = admin
         self.dataDirectory = dataDirectory
         self.messageHook = messageHook
+        self.deliveryBackoff = deliveryBackoff
     }
 }

@@ -55,6 +55,11 @@ public struct ServerSettings: Sendable, Hashable {
     public var onMessage: String?
     /// `[hooks] timeout`: how long the hook may run.
     public var hookTimeout: Duration = .seconds(10)
+    /// `[delivery] initial_backoff`: the wait after a queued message's
+    /// first failed delivery; it doubles each time.
+    public var deliveryInitialBackoff = ServerAppConfiguration.defaultDeliveryBackoff.initial
+    /// `[delivery] max_backoff`: the longest wait between deliveries of one message.
+    public var deliveryMaxBackoff = ServerAppConfiguration.defaultDeliveryBackoff.maximum
 
     /// The defaults.
     public init() {}
@@ -69,7 +74,7 @@ public struct ServerSettings: Sendable, Hashable {
         } catch {
             throw ServerAppError(.invalidConfiguration, error.message)
         }
-        root.rejectUnknownKeys(known: ["server", "heartbeat", "admin", "hooks"], kind: "table")
+        root.rejectUnknownKeys(known: ["server", "heartbeat", "admin", "hooks", "delivery"], kind: "table")
 
         let server = root.subtable("server")
         server.rejectUnknownKeys(known: [
@@ -108,6 +113,11 @@ public struct ServerSettings: Sendable, Hashable {
         hooks.rejectUnknownKeys(known: ["on_message", "timeout"])
         onMessage = hooks.absolutePath("on_message", what: "the hook executable")
         if let value = hooks.duration("timeout", example: hookTimeout) { hookTimeout = value }
+
+        let delivery = root.subtable("delivery")
+        delivery.rejectUnknownKeys(known: ["initial_backoff", "max_backoff"])
+        if let value = delivery.duration("initial_backoff", example: deliveryInitialBackoff) { deliveryInitialBackoff = value }
+        if let value = delivery.duration("max_backoff", example: deliveryMaxBackoff) { deliveryMaxBackoff = value }
 
         if let error = root.problems.error(path: path) {
             throw ServerAppError(.invalidConfiguration, error.message)
@@ -160,6 +170,9 @@ public struct ServerSettings: Sendable, Hashable {
         } catch {
             throw ServerAppError(.invalidConfiguration, error.message)
         }
+        guard deliveryMaxBackoff >= deliveryInitialBackoff, deliveryInitialBackoff > .zero else {
+            throw ServerAppError(.invalidConfiguration, "[delivery] max_backoff (\(DurationParser.format(deliveryMaxBackoff))) must be at least initial_backoff (\(DurationParser.format(deliveryInitialBackoff))), and initial_backoff above 0")
+        }
         var hook: HandlerConfiguration?
         if let onMessage {
             do {
@@ -168,6 +181,10 @@ public struct ServerSettings: Sendable, Hashable {
                 throw ServerAppError(.invalidConfiguration, "the on-message hook: \(error.message)")
             }
         }
-        return ServerAppConfiguration(backbone: backbone, admin: admin, dataDirectory: dataDirectory, messageHook: hook)
+        return ServerAppConfiguration(
+            backbone: backbone, admin: admin, dataDirectory: dataDirectory, messageHook: hook,
+            deliveryBackoff: Backoff(
+                initial: deliveryInitialBackoff, maximum: deliveryMaxBackoff,
+                jitter: ServerAppConfiguration.defaultDeliveryBackoff.jitter))
     }
 }

@@ -28,9 +28,19 @@ actor MessageForwarder {
     private let receivedWindow: Duration
     /// When the sweep next forgets answers past ``receivedWindow``.
     private var nextReceivedPurge = ContinuousClock.now
+    /// The wait after each failed delivery of a queued message.
+    private let retryBackoff: Backoff
+    /// Queued messages whose last delivery failed, by msg_id: how often, and
+    /// when the next try may start. In memory: a restart starts a message's
+    /// backoff over (its first try after a restart is a new delivery).
+    private var retries: [String: DeliveryRetry] = [:]
 
-    init(server: BackboneServer, store: MessageStore, events: EventHub, receivedWindow: Duration, logger: Logger) {
+    init(
+        server: BackboneServer, store: MessageStore, events: EventHub, receivedWindow: Duration, retryBackoff: Backoff,
+        logger: Logger
+    ) {
         self.server = server
+        self.retryBackoff = retryBackoff
         self.receivedWindow = receivedWindow
         self.store = store
         self.events = events
@@ -104,6 +114,10 @@ actor MessageForwarder {
             }
             for var record in queued {
                 guard let type = MessageType(rawValue: record.type) else { continue }
+                if let retry = retries[record.msgID], retry.due > ContinuousClock.now {
+                    // Waiting out its backoff; the ones behind it wait too, to keep the order.
+                    return
+                }
                 var message = Message(
                     type: type, payload: [UInt8](record.payload), waitAck: true,
                     timeout: .milliseconds(record.timeoutMilliseconds))
@@ -114,12 +128,18 @@ actor MessageForwarder {
                 } catch let error as QuicFlowError where error.code == .unknownClient {
                     return  // offline again; the rest waits for the next registration
                 } catch {
-                    // The sweep retries in a second (promises exhausted, for one).
-                    logger.warning("cannot deliver a queued message yet", metadata: [
+                    // Not taken (no answer, promises exhausted, the device dropped):
+                    // the sweep tries again once the backoff has passed.
+                    let attempts = (retries[record.msgID]?.attempts ?? 0) + 1
+                    let delay = retryBackoff.delay(attempt: attempts)
+                    retries[record.msgID] = DeliveryRetry(attempts: attempts, due: ContinuousClock.now + delay)
+                    logger.warning("cannot deliver a queued message yet; it stays queued", metadata: [
                         "client_id": "\(clientID)", "msg_id": "\(record.msgID)", "error": "\(error)",
+                        "attempt": "\(attempts)", "retry_in": "\(delay)",
                     ])
                     return
                 }
+                retries[record.msgID] = nil
                 settle(&record, with: response)
                 do {
                     try await store.update(
@@ -168,6 +188,7 @@ actor MessageForwarder {
                 try await store.purgeReceived(olderThan: receivedWindow)
             }
             for record in try await store.expire() {
+                retries[record.msgID] = nil
                 var event = ServerEvent("expired")
                 event.clientID = record.clientID
                 event.msgID = record.msgID

@@ -6,6 +6,35 @@ import Testing
 extension AgentExecutableTests {
     @Suite("quicflow-agent: configuration")
     struct AgentCLIConfigTests {
+        @Test("check-config warns, without refusing, of a heartbeat interval a Go backbone would evict the agent for")
+        func heartbeatWarning() async throws {
+            let fixture = try AgentCLIFixture()
+            defer { fixture.remove() }
+            let quiet = fixture.path("quiet.conf")
+            try """
+                [agent]
+                client_id = "slow-pinger"
+                data_dir = "\(fixture.dataDirectory)"
+                [server]
+                address = "127.0.0.1:8474"
+                [heartbeat]
+                interval = "30s"
+                """.write(toFile: quiet, atomically: true, encoding: .utf8)
+            let check = try await AgentExecutable.run(["check-config", "--config", quiet])
+            #expect(check.status == 0, "\(check.stderr)")
+            #expect(check.stderr.contains("warning: [heartbeat] interval is 30s, above 20s"), "\(check.stderr)")
+            #expect(check.stderr.contains("Go QuicFlow backbone"))
+
+            try fixture.writeConfig(port: 8474, extra: "")  // its interval is 1s
+            let fine = try await fixture.cli(["check-config"])
+            #expect(fine.status == 0)
+            #expect(!fine.stderr.contains("warning"))
+            let limit = try AgentConfiguration(toml: "[server]\naddress = \"h:1\"\n[heartbeat]\ninterval = \"20s\"")
+            #expect(limit.warnings.isEmpty, "20 s is still within the Go backbone's limit")
+            let defaults = try AgentConfiguration(toml: "[server]\naddress = \"h:1\"")
+            #expect(defaults.warnings.isEmpty)
+        }
+
         @Test("check-config accepts a valid file and names every problem of a broken one; run refuses it the same way")
         func checkConfig() async throws {
             let fixture = try AgentCLIFixture()
