@@ -209,7 +209,8 @@ struct SessionTests {
         await first.stop()
         #expect(await iterator.next() == "disconnect")
         // Let several attempts fail against the closed port, then restart.
-        try await eventually("four failed reconnect attempts") { attempts.withLock { $0.count } >= 4 }
+        // Each attempt against the closed port may wait out its 2 s handshake timeout.
+        try await eventually(timeout: .seconds(30), "four failed reconnect attempts") { attempts.withLock { $0.count } >= 4 }
         let (second, _) = try await fixture.startServer(try fixture.serverConfiguration(port: port))
         #expect(await iterator.next() == "connect")
         #expect(await client.state == .connected)
