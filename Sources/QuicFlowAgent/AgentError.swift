@@ -18,6 +18,8 @@ public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let handler = Code("handler")
         /// Something the caller asked for does not exist.
         public static let notFound = Code("notFound")
+        /// Another daemon holds the data directory's lock.
+        public static let alreadyRunning = Code("alreadyRunning")
 
         /// The code's name.
         public var description: String { name }

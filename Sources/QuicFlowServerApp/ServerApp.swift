@@ -27,6 +27,8 @@ public final class ServerApp: Sendable {
     private let configuration: ServerAppConfiguration
     private let logger: Logger
     private let store: MessageStore
+    /// The data directory's lock, held while the app lives.
+    private let lock: DataDirectoryLock?
     private let events: EventHub
     private let forwarder: MessageForwarder
     private let hookRunner: HandlerRunner
@@ -43,6 +45,19 @@ public final class ServerApp: Sendable {
         self.configuration = configuration
         self.server = BackboneServer(configuration: configuration.backbone, logger: logger)
         self.logger = logger
+        if let directory = configuration.dataDirectory {
+            // Before the store: two servers on one store would deliver its queue twice.
+            do {
+                try DatabaseFiles.prepareDirectory(directory, what: "server data")
+                self.lock = try DataDirectoryLock(dataDirectory: directory, owner: .server)
+            } catch where error.code == .alreadyRunning {
+                throw ServerAppError(.alreadyRunning, error.message)
+            } catch {
+                throw ServerAppError(.storage, error.message)
+            }
+        } else {
+            self.lock = nil
+        }
         self.store = try MessageStore(directory: configuration.dataDirectory)
         self.events = EventHub()
         self.forwarder = MessageForwarder(

@@ -12,6 +12,8 @@ public struct ServerAppError: Error, Sendable, Hashable, CustomStringConvertible
         public static let unreadableFile = Code("unreadableFile")
         /// The message store (SQLite) cannot be opened or written.
         public static let storage = Code("storage")
+        /// Another quicflow-server holds the data directory.
+        public static let alreadyRunning = Code("alreadyRunning")
 
         /// The code's name.
         public var description: String { name }

@@ -92,6 +92,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
             logger = Logger(label: "quicflow.server")
             app = try ServerApp(checked, logger: logger)
+        } catch where error.code == .alreadyRunning {
+            FileHandle.standardError.write(Data("quicflow-server: \(error.message)\n".utf8))
+            throw ExitCode(1)
         } catch {
             FileHandle.standardError.write(Data("quicflow-server: \(error.message)\n".utf8))
             throw ExitCode(78)

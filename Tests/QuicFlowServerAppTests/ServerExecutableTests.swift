@@ -38,6 +38,72 @@ struct ServerExecutableTests {
         #expect(openAdmin.stderr.contains("--admin-token-file"), "\(openAdmin)")
     }
 
+    @Test("an on-message hook that is missing, not executable or world-writable: serve exits 78 and names it")
+    func unusableHook() async throws {
+        let harness = try ServerHarness()
+        let notExecutable = harness.directory + "/plain-hook.sh"
+        try "#!/bin/sh\ncat\n".write(toFile: notExecutable, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: notExecutable)
+        let worldWritable = harness.directory + "/open-hook.sh"
+        try "#!/bin/sh\ncat\n".write(toFile: worldWritable, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: worldWritable)
+        let cases = [
+            ("/nonexistent/hook", "does not exist"),
+            (notExecutable, "is not executable"),
+            (worldWritable, "world-writable"),
+        ]
+        for (hook, reason) in cases {
+            let run = try await Self.server.run([
+                "serve", "--cert", harness.files.certificateFile, "--key", harness.files.keyFile,
+                "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--on-message", hook,
+            ])
+            #expect(run.status == 78, "\(hook): \(run)")
+            #expect(run.stderr.contains("on-message hook"), "\(run)")
+            #expect(run.stderr.contains(hook) && run.stderr.contains(reason), "\(run)")
+        }
+    }
+
+    @Test("a second server on the same data directory exits 1 and names the first one's pid")
+    func oneServerPerDataDirectory() async throws {
+        let harness = try ServerHarness()
+        let arguments = [
+            "serve", "--cert", harness.files.certificateFile, "--key", harness.files.keyFile,
+            "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir", harness.dataDirectory,
+            "--log-level", "warning",
+        ]
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: Self.server.path)
+        first.arguments = arguments
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        defer { if first.isRunning { first.terminate() } }
+        let lockFile = harness.dataDirectory + "/server.lock"
+        let pid = first.processIdentifier
+        try await eventually("the first server to take the lock") {
+            (try? String(contentsOfFile: lockFile, encoding: .utf8)) == "\(pid)\n"
+        }
+        let second = try await Self.server.run(arguments)
+        #expect(second.status == 1, "\(second)")
+        #expect(second.stderr.contains("another quicflow-server (pid \(pid)) is already running with --data-dir \(harness.dataDirectory)"), "\(second)")
+        #expect(first.isRunning)
+        first.terminate()
+        first.waitUntilExit()
+        // Once the first is gone the directory is free again.
+        let third = Process()
+        third.executableURL = URL(fileURLWithPath: Self.server.path)
+        third.arguments = arguments
+        third.standardOutput = FileHandle.nullDevice
+        third.standardError = FileHandle.nullDevice
+        try third.run()
+        defer { if third.isRunning { third.terminate() } }
+        try await eventually("the next server to take the lock") {
+            (try? String(contentsOfFile: lockFile, encoding: .utf8)) == "\(third.processIdentifier)\n"
+        }
+        third.terminate()
+        third.waitUntilExit()
+    }
+
     @Test("serve from a config file with a flag overriding it; a device gets a command; SIGTERM stops it gracefully (exit 0, clients closed with code 7)")
     func serveAndStop() async throws {
         let harness = try ServerHarness()

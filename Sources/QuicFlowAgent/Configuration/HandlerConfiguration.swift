@@ -122,3 +122,15 @@ public struct HandlerConfiguration: Sendable, Hashable {
             concurrency: concurrency, user: user, environment: environment.merging(variables) { $1 })
     }
 }
+
+extension HandlerConfiguration {
+    /// Checks now what a run would check before starting the executable:
+    /// an absolute path to a regular, executable file, not world-writable,
+    /// owned by root or by this process's user. For checks at start, so a
+    /// daemon refuses a hook that could never run instead of failing each
+    /// message.
+    /// - Throws: ``AgentError`` (`handler`) saying which check failed.
+    public func checkExecutable() throws(AgentError) {
+        try HandlerExecutableCheck.validate(executable)
+    }
+}

@@ -46,6 +46,11 @@ package enum DatabaseFiles {
         }
     }
 
+    /// Creates `directory` and those above it that are missing (0700).
+    package static func prepareDirectory(_ directory: String, what: String = "data") throws(AgentError) {
+        try makeDirectories(directory, what: what)
+    }
+
     package static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "" }
         let parent = String(path[..<slash])

@@ -17,7 +17,7 @@ public import ServiceLifecycle
 /// The agent's status (connection, errors, retries, deliveries, handler
 /// runs) is written to the outbox database as it changes, for
 /// `quicflow-agent status`; one agent at a time may use a data directory
-/// (``AgentInstanceLock``).
+/// (``DataDirectoryLock``).
 public actor AgentService: Service {
     /// The configuration the agent runs with.
     public nonisolated let configuration: AgentConfiguration
@@ -62,7 +62,7 @@ public actor AgentService: Service {
     /// - Throws: ``AgentError`` when another agent already runs on the same
     ///   data directory, or the outbox cannot be read.
     public func run() async throws {
-        let lock = try AgentInstanceLock(dataDirectory: configuration.dataDirectory)
+        let lock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory)
         defer { lock.release() }
         for warning in configuration.warnings {
             logger.warning("\(warning)")

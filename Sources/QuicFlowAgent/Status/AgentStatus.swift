@@ -116,7 +116,7 @@ public struct AgentStatus: Sendable, Hashable, Codable {
         let oldest = try await outbox.oldestPendingAge()
         let retries = try await outbox.retries()
         let runs = try await outbox.recentHandlerRuns(limit: handlerRuns)
-        let holder = AgentInstanceLock.holder(dataDirectory: configuration.dataDirectory)
+        let holder = DataDirectoryLock.holder(dataDirectory: configuration.dataDirectory)
         let running = holder != nil
         var recorded = state[.connectionState]
         var stale = false

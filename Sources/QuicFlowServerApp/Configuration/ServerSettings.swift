@@ -177,6 +177,8 @@ public struct ServerSettings: Sendable, Hashable {
         if let onMessage {
             do {
                 hook = try HandlerConfiguration(executable: onMessage, timeout: hookTimeout)
+                // A hook that cannot run would fail every device message: refuse to start.
+                try hook?.checkExecutable()
             } catch {
                 throw ServerAppError(.invalidConfiguration, "the on-message hook: \(error.message)")
             }
