@@ -139,7 +139,12 @@ public final class ServerApp: Sendable {
         }
         let response = await process(message, redelivered: redelivered)
         do {
-            try await store.recordAnswer(sender: message.senderID, msgID: message.msgID, response)
+            if response.status == .success {
+                try await store.recordAnswer(sender: message.senderID, msgID: message.msgID, response)
+            } else {
+                // Not taken: the device's repeat must be handled again, not answered from here.
+                try await store.forgetHandling(sender: message.senderID, msgID: message.msgID)
+            }
         } catch {
             logger.error("cannot record the answer to a device message; a repeat after a crash would be handled again", metadata: [
                 "msg_id": "\(message.msgID)", "error": "\(error)",
@@ -173,18 +178,23 @@ public final class ServerApp: Sendable {
         let outcome = await hookRunner.run(
             hook.adding(environment: ["QUICFLOW_REDELIVERED": redelivered ? "1" : "0"]),
             message: message, clientID: message.senderID, command: nil)
-        if outcome.status != .success {
-            logger.warning("the on-message hook failed", metadata: [
-                "msg_id": "\(message.msgID)", "status": "\(outcome.status)", "error": "\(outcome.error)",
+        guard outcome.status == .success else {
+            // The application did not take it: say so, and the device keeps it
+            // and sends it again after its backoff.
+            logger.warning("the on-message hook failed; the device is answered \(outcome.status) and sends the message again", metadata: [
+                "msg_id": "\(message.msgID)", "client_id": "\(message.senderID)", "error": "\(outcome.error)",
             ])
+            let reason = "the backbone's on-message hook did not take the message: \(outcome.error)"
+            return outcome.status == .timeout ? .timeout(reason) : .failure(reason)
         }
         // A query asks for an answer: the hook's output is it.
-        return message.type == .query && outcome.status == .success ? .success(outcome.result) : .success()
+        return message.type == .query ? .success(outcome.result) : .success()
     }
 
-    /// The backbone, the store's sweeper and the admin HTTP server, to run
-    /// in one `ServiceGroup` in this order (graceful shutdown goes in
-    /// reverse: the API stops first, the backbone last).
+    /// The data directory's lock, the backbone, the store's sweeper and the
+    /// admin HTTP server, to run in one `ServiceGroup` in this order
+    /// (graceful shutdown goes in reverse: the API stops first, then the
+    /// backbone, and the lock is given up last).
     public func services() -> [any Service] {
         let router = AdminAPI.router(
             server: server, forwarder: forwarder, store: store, events: events, token: admin.token)
@@ -196,7 +206,8 @@ public final class ServerApp: Sendable {
                 self?.adminReadySignal.yield()
             },
             logger: logger)
-        return [
+        let held: [any Service] = lock.map { [DataDirectoryLockService(lock: $0)] } ?? []
+        return held + [
             BackboneService(server: server, started: backboneReadySignal),
             ForwarderService(forwarder: forwarder, events: events, interval: .seconds(1)),
             application,

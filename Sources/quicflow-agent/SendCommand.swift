@@ -15,9 +15,10 @@ struct SendCommand: AsyncParsableCommand {
             --payload-file, or standard input. Prints the message id.
 
             With --wait, also waits for the server's ACK: the result goes to standard output, the \
-            status to standard error; exit 0 for SUCCESS, 1 for FAILURE, 2 for TIMEOUT or when \
-            --timeout passes first (the message stays queued). Exit 3 when the outbox is full \
-            (nothing is stored).
+            status to standard error; exit 0 for SUCCESS, 1 for FAILURE (the message stays queued \
+            and is sent again after its backoff: only SUCCESS takes it out), 2 when --timeout \
+            passes first (the message stays queued). Exit 3 when the outbox is full (nothing is \
+            stored).
             """
     )
 
@@ -92,6 +93,19 @@ struct SendCommand: AsyncParsableCommand {
         switch try await outbox.settlement(of: msgID, timeout: limit) {
         case .answered(let entry)?:
             try report(entry)
+        case .queued(let row)? where row.state != .dead:
+            // The backbone answered FAILURE: reported now, while the message
+            // stays queued and goes again after its backoff.
+            let error = row.lastError ?? ""
+            if json {
+                print(Self.json([
+                    "msg_id": msgID, "status": "failure", "result": "", "result_base64": "", "error": error,
+                    "state": "retrying",
+                ]))
+            } else {
+                FileHandle.standardError.write(Data("\(msgID): failure: \(error); it stays in the outbox and is sent again after its backoff (see `quicflow-agent status`)\n".utf8))
+            }
+            throw ExitCode(CommandFailure.Status.failure.rawValue)
         case .queued(let row)?:
             throw CommandFailure(.failure, "\(msgID) was given up (dead): \(row.lastError ?? "no reason recorded"); `quicflow-agent outbox retry` queues it again")
         case .unknown?:

@@ -67,11 +67,13 @@ struct DeduplicationWindow {
         }
     }
 
-    /// Records the answer and wakes copies that waited for it.
+    /// Records the answer and wakes copies that waited for it. Only a
+    /// SUCCESS is remembered: a FAILURE or TIMEOUT means the message was not
+    /// taken, and the sender's repeat must be handled again.
     mutating func complete(clientID: String, msgID: String, with response: Response) {
         let key = Key(clientID: clientID, msgID: msgID)
         guard case .pending(let waiters, let expired) = entries[key] else { return }
-        entries[key] = expired ? nil : .done(response)
+        entries[key] = expired || response.status != .success ? nil : .done(response)
         waiters.forEach { $0.resume(returning: response) }
     }
 

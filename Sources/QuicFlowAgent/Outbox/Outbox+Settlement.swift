@@ -1,5 +1,8 @@
+import QuicFlow
+
 extension Outbox {
-    /// Waits until the message `msgID` is settled: answered by the server,
+    /// Waits until the message `msgID` is settled: answered by the server
+    /// (SUCCESS, or a FAILURE it stays queued after, to be tried again),
     /// given up (dead), or gone from the outbox and its history; returns
     /// `nil` if `timeout` passes first (it is then still on its way).
     ///
@@ -34,7 +37,7 @@ extension Outbox {
     /// The message's fate once decided; `nil` while it is still on its way.
     private func settled(_ msgID: String) async throws(AgentError) -> OutboxLookup? {
         let lookup = try await lookup(msgID: msgID)
-        if case .queued(let row) = lookup, row.state != .dead { return nil }
+        if case .queued(let row) = lookup, row.state != .dead, row.lastStatus != .failure { return nil }
         return lookup
     }
 }

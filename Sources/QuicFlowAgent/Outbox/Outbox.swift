@@ -286,10 +286,11 @@ public final class Outbox: Sendable {
     /// Records the server's answer to a claimed message: the row leaves the
     /// outbox and a ``history(limit:)`` entry keeps the outcome.
     ///
-    /// A FAILURE ACK is final too (the server ran its handler, and would
-    /// answer a retry from its de-duplication window), so it is recorded, not
-    /// retried. When no ACK arrived in time, call
-    /// ``markRetry(id:error:notBefore:)`` instead.
+    /// Only a SUCCESS takes a message out: a FAILURE or TIMEOUT means the
+    /// backbone's application did not take it, so it is retried with
+    /// ``markRetry(id:error:status:now:)`` (a QuicFlow backbone does not
+    /// remember failed answers, so the retry is handled again). The delivery
+    /// loop records SUCCESS here; any other status is recorded as given.
     ///
     /// - Parameters:
     ///   - id: The row id from ``nextBatch(limit:now:)``.
@@ -362,11 +363,15 @@ public final class Outbox: Sendable {
     /// - Parameters:
     ///   - id: The row id.
     ///   - error: Why the attempt failed; shown by status and listings.
+    ///   - status: The backbone's answer, when it answered FAILURE or
+    ///     TIMEOUT; `nil` when no answer came.
     ///   - now: The current time (Unix ms) the delay counts from.
     /// - Returns: When the message is due again (Unix ms).
     /// - Throws: ``AgentError/Code/notFound`` if no such row exists.
     @discardableResult
-    public func markRetry(id: Int64, error: String, now: Int64 = Outbox.unixMillisNow()) async throws(AgentError) -> Int64 {
+    public func markRetry(
+        id: Int64, error: String, status: Response.Status? = nil, now: Int64 = Outbox.unixMillisNow()
+    ) async throws(AgentError) -> Int64 {
         let path = path
         let backoff = retryBackoff
         let due = try await write("schedule a retry") { db in
@@ -375,8 +380,8 @@ public final class Outbox: Sendable {
             }
             let due = now + DurationParser.milliseconds(backoff.delay(attempt: max(attempts, 1)))
             try db.execute(sql: """
-                UPDATE messages SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?
-                """, arguments: [error, due, id])
+                UPDATE messages SET state = 'pending', last_error = ?, last_status = ?, next_attempt_at = ? WHERE id = ?
+                """, arguments: [error, status?.rawValue, due, id])
             return due
         }
         notifier.signal()
@@ -670,7 +675,8 @@ public final class Outbox: Sendable {
     private static let historyColumns = "msg_id, type, status, error, attempts, created_at, delivered_at, result"
 
     private static let messageColumns = """
-        id, msg_id, type, payload, wait_ack, state, attempts, created_at, last_attempt_at, last_error, next_attempt_at
+        id, msg_id, type, payload, wait_ack, state, attempts, created_at, last_attempt_at, last_error, next_attempt_at,
+        last_status
         """
 
     func write<T: Sendable>(_ action: String, _ body: @Sendable (Database) throws -> T) async throws(AgentError) -> T {
@@ -730,7 +736,8 @@ public final class Outbox: Sendable {
             id: row["id"], msgID: row["msg_id"], type: type, payload: [UInt8](payload),
             state: state, attempts: row["attempts"],
             createdAt: row["created_at"], lastAttemptAt: row["last_attempt_at"],
-            lastError: row["last_error"], nextAttemptAt: row["next_attempt_at"]
+            lastError: row["last_error"], nextAttemptAt: row["next_attempt_at"],
+            lastStatus: (row["last_status"] as String?).flatMap(Response.Status.init(rawValue:))
         )
     }
 

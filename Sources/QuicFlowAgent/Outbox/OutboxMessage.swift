@@ -37,6 +37,10 @@ public struct OutboxMessage: Sendable, Hashable, Identifiable {
     public let lastError: String?
     /// The earliest time of the next attempt, in Unix milliseconds.
     public let nextAttemptAt: Int64
+    /// The backbone's answer to the last attempt when it answered without
+    /// taking the message (FAILURE or TIMEOUT); `nil` when the attempt got
+    /// no answer at all (a lost connection, no ACK in time) or none failed.
+    public let lastStatus: Response.Status?
 
     /// Creates a message as the outbox stores it (for tests of delivery code).
     public init(
@@ -49,7 +53,8 @@ public struct OutboxMessage: Sendable, Hashable, Identifiable {
         createdAt: Int64,
         lastAttemptAt: Int64?,
         lastError: String?,
-        nextAttemptAt: Int64
+        nextAttemptAt: Int64,
+        lastStatus: Response.Status? = nil
     ) {
         self.id = id
         self.msgID = msgID
@@ -61,6 +66,7 @@ public struct OutboxMessage: Sendable, Hashable, Identifiable {
         self.lastAttemptAt = lastAttemptAt
         self.lastError = lastError
         self.nextAttemptAt = nextAttemptAt
+        self.lastStatus = lastStatus
     }
 
     /// The payload decoded as UTF-8.

@@ -90,6 +90,12 @@ enum OutboxSchema {
                 ) WITHOUT ROWID;
                 CREATE INDEX command_results_by_start ON command_results(started_at);
             """,
+        // v3: the backbone's answer to a message's last failed attempt
+        // (failure or timeout), so `send --wait` can report a FAILURE
+        // while the message stays queued for its next try.
+            """
+                ALTER TABLE messages ADD COLUMN last_status TEXT;
+            """,
     ]
 
     /// Brings the file at `queue` up to the newest version.

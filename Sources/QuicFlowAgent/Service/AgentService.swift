@@ -194,8 +194,8 @@ public actor AgentService: Service {
     // MARK: - Outbox delivery
 
     /// Sends pending rows in order, `in_flight` at a time, each waiting for
-    /// its ACK; a row leaves the outbox only when an ACK (SUCCESS or
-    /// FAILURE) arrived. Wakes on new rows without polling the table.
+    /// its ACK; a row leaves the outbox only when a SUCCESS ACK arrived.
+    /// Wakes on new rows without polling the table.
     ///
     /// Rows that were waiting when the session began (the backlog of a
     /// disconnect) go out at most `replay_rate` per second; rows written
@@ -290,11 +290,15 @@ public actor AgentService: Service {
         var message = Message(type: row.type, payload: row.payload, waitAck: true, timeout: configuration.outbox.ackTimeout)
         message.msgID = row.msgID
         let failure: String
+        var answered: Response.Status?
         do {
             let response = try await client.send(message)
-            guard response.status == .timeout else { return (row.id, response) }
-            // The server may be overloaded: back off before the next try.
-            failure = response.error
+            // Only SUCCESS means the backbone's application took it. A FAILURE
+            // (its handler or hook failed, or there was none) or a TIMEOUT
+            // stays here and goes again after the backoff.
+            guard response.status != .success else { return (row.id, response) }
+            failure = response.error.isEmpty ? "the backbone answered \(response.status)" : response.error
+            answered = response.status
         } catch let error as QuicFlowError where error.code == .messageTooLarge {
             // Sending it again cannot help: keep it as dead, with why.
             logger.error("message too large to send; marked dead", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
@@ -308,7 +312,7 @@ public actor AgentService: Service {
             failure = "\(error)"
         }
         do {
-            let due = try await outbox.markRetry(id: row.id, error: failure)
+            let due = try await outbox.markRetry(id: row.id, error: failure, status: answered)
             logger.notice("the backbone did not take a message; it stays in the outbox and is sent again after its backoff", metadata: [
                 "msg_id": "\(row.msgID)", "attempt": "\(row.attempts)", "error": "\(failure)",
                 "retry_in": "\(AgentStatus.span(Double(max(0, due - Outbox.unixMillisNow())) / 1_000))",

@@ -281,6 +281,16 @@ final class MessageStore: Sendable {
         }
     }
 
+    /// Forgets a device message whose handling failed, so that its repeat
+    /// is handled again instead of answered from the store.
+    func forgetHandling(sender: String, msgID: String) async throws(ServerAppError) {
+        try await write { db in
+            try db.execute(
+                sql: "DELETE FROM received WHERE sender = ? AND msg_id = ? AND state = 'handling'",
+                arguments: [sender, msgID])
+        }
+    }
+
     /// How many answers to device messages the store keeps for repeats.
     var rememberedAnswers: Int { answers.load(ordering: .relaxed) }
 
