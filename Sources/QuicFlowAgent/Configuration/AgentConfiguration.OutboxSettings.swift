@@ -7,13 +7,14 @@ extension AgentConfiguration {
         /// `max_messages`: most messages kept; sending more fails with
         /// `outboxFull`; default 100000.
         public let maxMessages: Int
-        /// `max_age`: a message older than this is dropped unsent; default 7d.
+        /// `max_age`: a message older than this becomes dead: no longer sent,
+        /// kept for inspection until `outbox retry` or `outbox purge`; default 7d.
         public let maxAge: Duration
         /// `ack_timeout`: how long to wait for the ACK of a sent message
         /// before sending it again; default 30s.
         public let ackTimeout: Duration
-        /// `max_attempts`: sends of one message before it is dropped;
-        /// 0 (the default) means no limit.
+        /// `max_attempts`: sends of one message before it becomes dead (kept,
+        /// as for `max_age`); 0 (the default) means no limit.
         public let maxAttempts: Int
         /// `replay_rate`: messages per second sent from the outbox after a
         /// reconnect, so a backlog does not flood the backbone; default 200.

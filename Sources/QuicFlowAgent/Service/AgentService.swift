@@ -93,6 +93,7 @@ public actor AgentService: Service {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.connectUntilConnected() }
             group.addTask { await self.deliver() }
+            group.addTask { await self.expireOnSchedule() }
             try? await gracefulShutdown()
             await self.shutDown()
             group.cancelAll()
@@ -209,7 +210,6 @@ public actor AgentService: Service {
         let settings = configuration.outbox
         let replayGap = Duration.seconds(1) / settings.replayRate
         var sessionStart: Int64?
-        var nextExpiry = ContinuousClock.now
         while !Task.isCancelled && accepting {
             guard await client.state == .connected else {
                 sessionStart = nil
@@ -218,12 +218,6 @@ public actor AgentService: Service {
             }
             let start = sessionStart ?? Outbox.unixMillisNow()
             sessionStart = start
-            // Expiry scans every pending row: once a second, not once a batch
-            // (per batch it made replaying a 100,000-row backlog quadratic).
-            if ContinuousClock.now >= nextExpiry {
-                nextExpiry = ContinuousClock.now + .seconds(1)
-                await expireOld(settings)
-            }
             let batch: [OutboxMessage]
             do {
                 batch = try await outbox.nextBatch(limit: settings.inFlight)
@@ -265,6 +259,18 @@ public actor AgentService: Service {
             } catch {
                 logger.error("cannot record deliveries; they will be sent again", metadata: ["count": "\(delivered.count)", "error": "\(error.message)"])
             }
+        }
+    }
+
+    /// Expires messages once a second whether or not a session is up: a
+    /// message past max_age becomes dead while the backbone is unreachable
+    /// too. Once a second, not once a batch: expiry scans every pending row
+    /// (per batch it made replaying a 100,000-row backlog quadratic).
+    private func expireOnSchedule() async {
+        let settings = configuration.outbox
+        while !Task.isCancelled && accepting {
+            await expireOld(settings)
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 
