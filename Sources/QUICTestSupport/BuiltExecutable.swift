@@ -30,6 +30,11 @@ public struct BuiltExecutable: Sendable {
         path = "/nonexistent/\(name) (build it, or set \(environmentOverride))"
     }
 
+    /// Any executable at `path`, run the same way (a system tool, say).
+    public init(path: String) {
+        self.path = path
+    }
+
     private static let ignoreBrokenPipes: Void = {
         _ = signal(SIGPIPE, SIG_IGN)
     }()

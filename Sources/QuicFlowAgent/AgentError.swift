@@ -18,6 +18,9 @@ public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let handler = Code("handler")
         /// Something the caller asked for does not exist.
         public static let notFound = Code("notFound")
+        /// The data directory held an outbox that is now missing, empty or
+        /// replaced by another database.
+        public static let outboxLost = Code("outboxLost")
         /// Another daemon holds the data directory's lock.
         public static let alreadyRunning = Code("alreadyRunning")
 

@@ -66,6 +66,8 @@ struct SendCommand: AsyncParsableCommand {
             }
             let outbox = try Outbox(path: configuration.outboxPath, maxMessages: configuration.outbox.maxMessages)
             let message = try await outbox.enqueue(type: MessageType(rawValue: type)!, payload: bytes)
+            // The counts a lost outbox is reported with; the message is stored either way.
+            try? await outbox.recordSnapshot()
             guard wait else {
                 if json {
                     print(Self.json(["msg_id": message.msgID, "status": "queued"]))

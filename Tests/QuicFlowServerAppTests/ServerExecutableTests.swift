@@ -71,37 +71,56 @@ struct ServerExecutableTests {
             "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir", harness.dataDirectory,
             "--log-level", "warning",
         ]
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: Self.server.path)
-        first.arguments = arguments
-        first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
-        try first.run()
-        defer { if first.isRunning { first.terminate() } }
+        let first = try BackgroundServer(Self.server.path, arguments)
         let lockFile = harness.dataDirectory + "/server.lock"
-        let pid = first.processIdentifier
         try await eventually("the first server to take the lock") {
-            (try? String(contentsOfFile: lockFile, encoding: .utf8)) == "\(pid)\n"
+            (try? String(contentsOfFile: lockFile, encoding: .utf8)) == "\(first.pid)\n"
         }
         let second = try await Self.server.run(arguments)
         #expect(second.status == 1, "\(second)")
-        #expect(second.stderr.contains("another quicflow-server (pid \(pid)) is already running with --data-dir \(harness.dataDirectory)"), "\(second)")
-        #expect(first.isRunning)
+        #expect(second.stderr.contains("another quicflow-server (pid \(first.pid)) is already running with --data-dir \(harness.dataDirectory)"), "\(second)")
         first.terminate()
-        first.waitUntilExit()
+        #expect(await first.exited() == 0, "the first server ran on and stopped cleanly")
         // Once the first is gone the directory is free again.
-        let third = Process()
-        third.executableURL = URL(fileURLWithPath: Self.server.path)
-        third.arguments = arguments
-        third.standardOutput = FileHandle.nullDevice
-        third.standardError = FileHandle.nullDevice
-        try third.run()
-        defer { if third.isRunning { third.terminate() } }
+        let third = try BackgroundServer(Self.server.path, arguments)
         try await eventually("the next server to take the lock") {
-            (try? String(contentsOfFile: lockFile, encoding: .utf8)) == "\(third.processIdentifier)\n"
+            (try? String(contentsOfFile: lockFile, encoding: .utf8)) == "\(third.pid)\n"
         }
         third.terminate()
-        third.waitUntilExit()
+        _ = await third.exited()
+    }
+
+    /// A `quicflow-server` in the background, awaited without blocking a thread.
+    final class BackgroundServer: Sendable {
+        private let process: Process
+        private let ended: AsyncStream<Int32>
+        let pid: Int32
+
+        init(_ path: String, _ arguments: [String]) throws {
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            let (ended, end) = AsyncStream.makeStream(of: Int32.self)
+            self.ended = ended
+            process.terminationHandler = { end.yield($0.terminationStatus); end.finish() }
+            try process.run()
+            pid = process.processIdentifier
+        }
+
+        func terminate() {
+            if process.isRunning { process.terminate() }
+        }
+
+        func exited() async -> Int32? {
+            for await status in ended { return status }
+            return nil
+        }
+
+        deinit {
+            if process.isRunning { process.terminate() }
+        }
     }
 
     @Test("serve from a config file with a flag overriding it; a device gets a command; SIGTERM stops it gracefully (exit 0, clients closed with code 7)")

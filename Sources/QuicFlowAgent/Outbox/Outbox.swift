@@ -82,6 +82,18 @@ public final class Outbox: Sendable {
         self.historyLimit = historyLimit
         self.retryBackoff = retryBackoff
 
+        let markerPath = OutboxIdentity.path(for: path)
+        let marker = try OutboxIdentity.read(markerPath)
+        if let marker {
+            // This directory held an outbox: a missing or empty file is a loss, not a fresh start.
+            var info = stat()
+            if stat(path, &info) != 0 {
+                throw Self.lost(path, "is missing", marker)
+            }
+            if info.st_size == 0 {
+                throw Self.lost(path, "is empty (0 bytes: truncated)", marker)
+            }
+        }
         try DatabaseFiles.prepare(path)
 
         var configuration = Configuration()
@@ -103,6 +115,7 @@ public final class Outbox: Sendable {
             throw AgentError(.storage, "cannot open the outbox at \(path): \(Self.describe(error)); check that the file is a QuicFlow outbox, writable by this user, and that the disk is not full")
         }
         try DatabaseFiles.restrict(path)
+        try Self.checkIdentity(queue, path: path, marker: marker, markerPath: markerPath)
         let database = OutboxDatabase(queue, path: path)
         self.database = database
         self.notifier = OutboxChangeNotifier(
@@ -136,6 +149,79 @@ public final class Outbox: Sendable {
                 usleep(useconds_t.random(in: 5_000...30_000))
             }
         }
+    }
+
+    /// Compares the outbox's stored identity with the marker, or (no
+    /// marker yet) gives the outbox an identity and writes the marker.
+    private static func checkIdentity(
+        _ queue: DatabaseQueue, path: String, marker: OutboxIdentity?, markerPath: String
+    ) throws(AgentError) {
+        let stored: (id: String, createdAt: Int64)
+        do {
+            stored = try queue.write { db in
+                if marker == nil {
+                    // INSERT OR IGNORE: processes opening a new outbox at once agree on one id.
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO agent_state (key, value, updated_at) VALUES ('outbox_id', ?, ?)
+                        """, arguments: [OutboxMessage.randomID(), Outbox.unixMillisNow()])
+                }
+                let row = try Row.fetchOne(db, sql: "SELECT value, updated_at FROM agent_state WHERE key = 'outbox_id'")
+                return (row?["value"] ?? "", row?["updated_at"] ?? 0)
+            }
+        } catch {
+            throw AgentError(.storage, "cannot read the identity of the outbox \(path): \(describe(error))")
+        }
+        if let marker {
+            guard stored.id == marker.outboxID else {
+                let what = stored.id.isEmpty ? "holds no outbox identity (a new or different database)" : "is a different outbox (\(stored.id))"
+                throw lost(path, what, marker)
+            }
+            return
+        }
+        let counts = (try? queue.read { db in try Self.counts(db) }) ?? OutboxCounts()
+        try OutboxIdentity(
+            outboxID: stored.id, createdAt: stored.createdAt, pending: counts.pending, inFlight: counts.inFlight,
+            dead: counts.dead, recordedAt: unixMillisNow()
+        ).write(to: markerPath)
+    }
+
+    private static func lost(_ path: String, _ what: String, _ marker: OutboxIdentity) -> AgentError {
+        AgentError(
+            .outboxLost,
+            "the outbox \(path) \(what), but this data directory held \(marker.summary); those messages may be lost, so the agent does not start a new outbox on its own. Restore the file from a backup, or start a new, empty outbox deliberately with `quicflow-agent outbox reset` (it keeps the old file beside it)")
+    }
+
+    /// Records the current counts in the outbox marker, so that a lost
+    /// outbox can be reported with what it last held.
+    public func recordSnapshot() async throws(AgentError) {
+        let counts = try await counts()
+        let markerPath = OutboxIdentity.path(for: path)
+        guard var marker = try OutboxIdentity.read(markerPath) else { return }
+        marker.pending = counts.pending
+        marker.inFlight = counts.inFlight
+        marker.dead = counts.dead
+        marker.recordedAt = Self.unixMillisNow()
+        try marker.write(to: markerPath)
+    }
+
+    /// Starts over deliberately: moves the outbox at `path` (and its -wal
+    /// and -shm files) aside to `PATH.lost-UNIXMS` and removes its marker,
+    /// so the next open creates a new, empty outbox.
+    /// - Returns: Where the old file went, or `nil` when there was none.
+    public static func reset(path: String) throws(AgentError) -> String? {
+        let suffix = ".lost-\(unixMillisNow())"
+        var moved: String?
+        for file in DatabaseFiles.all(path) where FileManager.default.fileExists(atPath: file) {
+            guard rename(file, file + suffix) == 0 else {
+                throw AgentError(.storage, "cannot move \(file) aside: \(String(cString: strerror(errno)))")
+            }
+            if file == path { moved = file + suffix }
+        }
+        let marker = OutboxIdentity.path(for: path)
+        if FileManager.default.fileExists(atPath: marker), unlink(marker) != 0 {
+            throw AgentError(.storage, "cannot remove the outbox marker \(marker): \(String(cString: strerror(errno)))")
+        }
+        return moved
     }
 
     deinit {
@@ -634,7 +720,8 @@ public final class Outbox: Sendable {
     public func state() async throws(AgentError) -> [AgentStateKey: String] {
         try await read("read the agent state") { db in
             var state: [AgentStateKey: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM agent_state") {
+            // outbox_id is the outbox's identity (OutboxIdentity), not agent status.
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM agent_state WHERE key != 'outbox_id'") {
                 state[AgentStateKey(row["key"] as String)] = row["value"] as String
             }
             return state

@@ -268,8 +268,18 @@ public actor AgentService: Service {
     /// (per batch it made replaying a 100,000-row backlog quadratic).
     private func expireOnSchedule() async {
         let settings = configuration.outbox
+        var second = 0
         while !Task.isCancelled && accepting {
             await expireOld(settings)
+            if second % 10 == 0 {
+                // The counts a lost outbox is reported with.
+                do {
+                    try await outbox.recordSnapshot()
+                } catch {
+                    logger.warning("cannot record the outbox counts in its marker", metadata: ["error": "\(error.message)"])
+                }
+            }
+            second += 1
             try? await Task.sleep(for: .seconds(1))
         }
     }
