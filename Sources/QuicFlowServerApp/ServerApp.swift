@@ -5,6 +5,9 @@ public import ServiceLifecycle
 import NIOCore
 import QuicFlowAgent
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The backbone daemon: a ``BackboneServer``, its admin HTTP API, the
 /// message store (store and forward, message states) and the event stream,
@@ -212,6 +215,21 @@ public final class ServerApp: Sendable {
             ForwarderService(forwarder: forwarder, events: events, interval: .seconds(1)),
             application,
         ]
+    }
+
+    /// What to tell the operator when the services stop with `error`: a
+    /// port already in use is named with its address and the setting that
+    /// chose it, instead of NIO's `bind(descriptor:ptr:bytes:)` text.
+    public func describe(runError error: any Error) -> String {
+        if let error = error as? IOError, error.errnoCode == EADDRINUSE {
+            return "the admin API cannot listen on \(admin.host):\(admin.port): the address is already in use (another quicflow-server?); choose another with [admin] listen or --admin-listen"
+        }
+        if let error = error as? QuicFlowError, error.message.hasPrefix("cannot listen on") {
+            let backbone = configuration.backbone
+            let inUse = error.message.contains("in use") ? "the address is already in use (another quicflow-server?)" : error.message
+            return "the backbone cannot listen on UDP \(backbone.host):\(backbone.port): \(inUse); choose another with [server] listen or --listen"
+        }
+        return "\(error)"
     }
 
     /// How many `GET /v1/events` listeners are attached.

@@ -112,7 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            FileHandle.standardError.write(Data("quicflow-server: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("quicflow-server: \(app.describe(runError: error))\n".utf8))
             throw ExitCode(1)
         }
     }

@@ -75,6 +75,17 @@ struct AdminAPITests {
             #expect(!reply.text.isEmpty)
         }
 
+        // Over the body limit (2 MiB): 413 in words, like a payload over the message limit.
+        for size in [1_500_000, 2 << 20] {
+            let big = try await api.request(
+                "POST", "/v1/clients/device-7/messages", body: #"{"type": "event", "payload": "\#(String(repeating: "x", count: size))"}"#)
+            #expect(big.status == 413, "\(size) bytes: \(big.text.prefix(200))")
+            #expect(!big.text.contains("NIOTooManyBytesError"), "\(big.text.prefix(200))")
+        }
+        let tooBig = try await api.request(
+            "POST", "/v1/clients/device-7/messages", body: #"{"type": "event", "payload": "\#(String(repeating: "x", count: 2 << 20))"}"#)
+        #expect(tooBig.text.contains("over 2 MiB, the admin API's limit; a message's payload may be at most 1MiB"), "\(tooBig.text)")
+
         let broadcast = try await api.request("POST", "/v1/broadcast", body: #"{"type": "event", "payload": "hello all"}"#)
         #expect(try broadcast.json()["reached"] as? Int == 1)
 

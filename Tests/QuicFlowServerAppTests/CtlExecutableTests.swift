@@ -97,6 +97,16 @@ struct CtlExecutableTests {
         let missing = try await Self.ctl.run(["clients", "--admin", "http://127.0.0.1:\(server.admin.port)", "--token-file", "/nonexistent"])
         #expect(missing.status == 4)
         #expect(missing.stderr.contains("/nonexistent"))
+        // A token file written on Windows (CRLF) or with trailing blanks works.
+        let crlfToken = harness.directory + "/crlf"
+        try (ServerHarness.token + " \r\n").write(toFile: crlfToken, atomically: true, encoding: .utf8)
+        let crlf = try await Self.ctl.run(["clients", "--admin", "http://127.0.0.1:\(server.admin.port)", "--token-file", crlfToken])
+        #expect(crlf.status == 0, "\(crlf)")
+        let spaced = harness.directory + "/spaced"
+        try "two words\n".write(toFile: spaced, atomically: true, encoding: .utf8)
+        let refusedToken = try await Self.ctl.run(["clients", "--admin", "http://127.0.0.1:\(server.admin.port)", "--token-file", spaced])
+        #expect(refusedToken.status == 4)
+        #expect(refusedToken.stderr.contains("U+20 at position 4"), "\(refusedToken)")
         let unreachable = try await Self.ctl.run(["clients", "--admin", "http://127.0.0.1:1", "--token-file", tokenFile])
         #expect(unreachable.status == 4)
         #expect(unreachable.stderr.contains("cannot talk to the admin API"))

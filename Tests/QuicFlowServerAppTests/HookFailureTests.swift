@@ -56,7 +56,7 @@ struct HookFailureTests {
         #expect(again.status == .failure)
         #expect(hook.runs == ["flaky-1", "flaky-1"], "a failed answer is not replayed: the repeat ran the hook")
 
-        FileManager.default.createFile(atPath: hook.ready, contents: nil)
+        #expect(FileManager.default.createFile(atPath: hook.ready, contents: nil))
         #expect(try await device.send(event) == .success())
         // Now it is taken, and a repeat is answered without running the hook again.
         #expect(try await device.send(event) == .success())
@@ -98,7 +98,7 @@ struct HookFailureTests {
         #expect(row.lastError?.contains("the application is down") == true)
         #expect(try await outbox.history().isEmpty)
 
-        FileManager.default.createFile(atPath: hook.ready, contents: nil)
+        #expect(FileManager.default.createFile(atPath: hook.ready, contents: nil))
         try await eventually("the event to be taken") { try await outbox.counts().total == 0 }
         let history = try await outbox.history()
         #expect(history.map(\.status) == [.success])

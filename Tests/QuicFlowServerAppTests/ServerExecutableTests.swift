@@ -90,6 +90,33 @@ struct ServerExecutableTests {
         _ = await third.exited()
     }
 
+    @Test("a port already in use is named with its address and setting, without a bogus store error")
+    func portsInUse() async throws {
+        let harness = try ServerHarness()
+        let quicPort = TestPorts.restartable()
+        let adminPort = TestPorts.restartable()
+        let certificate = ["--cert", harness.files.certificateFile, "--key", harness.files.keyFile]
+        let first = try BackgroundServer(
+            Self.server.path, ["serve"] + certificate + ["--listen", "127.0.0.1:\(quicPort)", "--admin-listen", "127.0.0.1:\(adminPort)"])
+        let admin = try AdminClient(url: "http://127.0.0.1:\(adminPort)", token: nil)
+        try await eventually("the first server to answer") { (try? await admin.request("GET", "/healthz").status) == 200 }
+
+        let adminTaken = try await Self.server.run(["serve"] + certificate + ["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:\(adminPort)"])
+        #expect(adminTaken.status == 1, "\(adminTaken)")
+        #expect(adminTaken.stderr.contains("the admin API cannot listen on 127.0.0.1:\(adminPort): the address is already in use"), "\(adminTaken)")
+        #expect(adminTaken.stderr.contains("--admin-listen"))
+        #expect(!adminTaken.stderr.contains("bind(descriptor"), "\(adminTaken)")
+
+        let quicTaken = try await Self.server.run(
+            ["serve"] + certificate + ["--listen", "127.0.0.1:\(quicPort)", "--admin-listen", "127.0.0.1:0", "--data-dir", harness.dataDirectory])
+        #expect(quicTaken.status == 1, "\(quicTaken)")
+        #expect(quicTaken.stderr.contains("the backbone cannot listen on UDP 127.0.0.1:\(quicPort): the address is already in use"), "\(quicTaken)")
+        #expect(quicTaken.stderr.contains("--listen"))
+        #expect(!quicTaken.stderr.contains("message store"), "no store error for a busy port: \(quicTaken)")
+        first.terminate()
+        _ = await first.exited()
+    }
+
     /// A `quicflow-server` in the background, awaited without blocking a thread.
     final class BackgroundServer: Sendable {
         private let process: Process

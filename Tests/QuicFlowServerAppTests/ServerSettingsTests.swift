@@ -112,4 +112,25 @@ struct ServerSettingsTests {
         settings.deliveryMaxBackoff = .seconds(40)
         #expect(try settings.validated().deliveryBackoff == Backoff(initial: .seconds(10), maximum: .seconds(40), jitter: 0.2))
     }
+
+    @Test("the admin token file: a CRLF line end and blanks are trimmed; empty or header-breaking tokens are refused")
+    func adminTokenFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func token(_ text: String) throws(ServerAppError) -> String {
+            let file = directory + "/token"
+            try? text.write(toFile: file, atomically: true, encoding: .utf8)
+            return try AdminConfiguration.readToken(file: file)
+        }
+        #expect(try token("s3cr3t-token\r\n") == "s3cr3t-token")
+        #expect(try token("  s3cr3t-token \t\nsecond line") == "s3cr3t-token")
+        let empty = #expect(throws: ServerAppError.self) { try token("\r\n") }
+        #expect(empty?.message.contains("is empty") == true)
+        let spaced = #expect(throws: ServerAppError.self) { try token("two words") }
+        #expect(spaced?.message.contains("U+20 at position 4") == true, "\(spaced?.message ?? "")")
+        let accented = #expect(throws: ServerAppError.self) { try token("tok\u{E9}n") }
+        #expect(accented?.message.contains("U+E9 at position 4") == true)
+    }
+
 }

@@ -1,6 +1,8 @@
 import Hummingbird
 import HTTPTypes
+import NIOCore
 import QuicFlow
+import QuicFlowConfigFile
 import ServiceLifecycle
 
 /// The admin HTTP API's routes over a running ``BackboneServer``.
@@ -47,7 +49,7 @@ enum AdminAPI {
         }
         protected.post("v1/clients/:id/messages") { request, context -> Hummingbird.Response in
             let id = try context.parameters.require("id")
-            let body = try await decodeBody(request, context: context)
+            let body = try await decodeBody(request, context: context, maxMessageSize: server.configuration.maxMessageSize)
             let message: Message
             let ttl: Duration?
             do throws(AdminRequestError) {
@@ -115,7 +117,7 @@ enum AdminAPI {
         protected.post("v1/broadcast") { request, context in
             let message: Message
             do {
-                message = try await decodeBody(request, context: context).message()
+                message = try await decodeBody(request, context: context, maxMessageSize: server.configuration.maxMessageSize).message()
             } catch let error as AdminRequestError {
                 throw HTTPError(.badRequest, message: error.message)
             }
@@ -124,9 +126,15 @@ enum AdminAPI {
         return router
     }
 
-    private static func decodeBody(_ request: Request, context: BasicRequestContext) async throws -> SendRequest {
+    private static func decodeBody(
+        _ request: Request, context: BasicRequestContext, maxMessageSize: Int
+    ) async throws -> SendRequest {
         do {
             return try await request.decode(as: SendRequest.self, context: context)
+        } catch is NIOTooManyBytesError {
+            throw HTTPError(
+                .contentTooLarge,
+                message: "the request body is over \(context.maxUploadSize / (1 << 20)) MiB, the admin API's limit; a message's payload may be at most \(ByteSizeParser.format(maxMessageSize)) (the backbone's max message size)")
         } catch {
             throw HTTPError(.badRequest, message: "the body is not a message: \(error); send JSON like {\"type\": \"command\", \"payload\": \"text\", \"wait_ack\": true, \"timeout_ms\": 5000}")
         }

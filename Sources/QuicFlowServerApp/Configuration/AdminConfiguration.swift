@@ -28,15 +28,28 @@ public struct AdminConfiguration: Sendable, Hashable {
         self.token = token
     }
 
-    /// Reads a token file: its first line, without surrounding whitespace.
-    /// - Throws: ``ServerAppError`` (`unreadableFile`) naming the file.
+    /// Reads a token file: its first line, without surrounding whitespace
+    /// (a CRLF line end included).
+    /// - Throws: ``ServerAppError`` (`unreadableFile`) naming the file, or
+    ///   (`invalidConfiguration`) when the token is empty or holds a
+    ///   character an HTTP header cannot carry.
     public static func readToken(file: String) throws(ServerAppError) -> String {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ServerAppError(.unreadableFile, "cannot read the admin token file \(file); check that it exists and is readable by this user")
         }
         let text = String(decoding: data, as: UTF8.self)
-        let token = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        return token.trimmingCharacters(in: .whitespaces)
+        let token = (text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else {
+            throw ServerAppError(.invalidConfiguration, "the admin token file \(file) is empty; its first line must be the token (for example: head -c 32 /dev/urandom | base64 > \(file))")
+        }
+        // The token travels in an Authorization header: visible ASCII only.
+        if let index = token.unicodeScalars.firstIndex(where: { !(0x21...0x7E).contains($0.value) }) {
+            let position = token.unicodeScalars.distance(from: token.unicodeScalars.startIndex, to: index) + 1
+            let value = token.unicodeScalars[index].value
+            throw ServerAppError(.invalidConfiguration, "the admin token in \(file) holds character U+\(String(value, radix: 16, uppercase: true)) at position \(position), which an HTTP header cannot carry; use printable ASCII without spaces (base64, for example)")
+        }
+        return token
     }
 
     /// Whether `host` names only this machine.

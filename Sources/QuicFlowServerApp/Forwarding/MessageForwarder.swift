@@ -202,6 +202,9 @@ actor MessageForwarder {
                 }
             }
         } catch {
+            // Cancelled because the server is stopping (a port it could not
+            // bind, say): not a store failure, so nothing to report.
+            if Task.isCancelled { return }
             logger.error("the message store sweep failed", metadata: ["error": "\(error)"])
         }
     }
