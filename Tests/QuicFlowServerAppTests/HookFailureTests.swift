@@ -88,7 +88,8 @@ struct HookFailureTests {
         let running = Task { try await group.run() }
         let outbox = agent.outboxStore
         let sent = try await outbox.enqueue(type: .event, payload: Array("reading".utf8))
-        try await eventually("three refused attempts") { hook.runs.count >= 3 }
+        // Two refusals show the retry; a loaded two-core machine can take seconds per attempt.
+        try await eventually(timeout: .seconds(30), "two refused attempts") { hook.runs.count >= 2 }
         let waiting = try await outbox.lookup(msgID: sent.msgID)
         guard case .queued(let row) = waiting else {
             Issue.record("the refused event left the outbox: \(waiting)")

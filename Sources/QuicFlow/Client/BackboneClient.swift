@@ -91,9 +91,15 @@ public actor BackboneClient {
             if let sharedEndpoint {
                 endpoint = sharedEndpoint
             } else {
-                endpoint = try await QUICEndpoint.client(
-                    host: host.contains(":") ? "::" : "0.0.0.0", configuration: configuration.endpointConfiguration,
-                    logger: logger)
+                do {
+                    endpoint = try await QUICEndpoint.client(
+                        host: host.contains(":") ? "::" : "0.0.0.0", configuration: configuration.endpointConfiguration,
+                        logger: logger)
+                } catch let error as QUICError where error.code == .tlsConfiguration || error.code == .invalidConfiguration {
+                    // A certificate that does not match its key, an unreadable CA:
+                    // no retry can fix it, so say it is the configuration.
+                    throw QuicFlowError(.invalidConfiguration, "the TLS settings cannot work: \(error.message)")
+                }
             }
             self.endpoint = endpoint
             try await establish()

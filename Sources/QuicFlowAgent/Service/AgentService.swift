@@ -90,18 +90,54 @@ public actor AgentService: Service {
             .nextRetryAt: nil, .reconnectAttempts: "0",
         ])
         await setUpClient()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.connectUntilConnected() }
-            group.addTask { await self.deliver() }
-            group.addTask { await self.expireOnSchedule() }
-            try? await gracefulShutdown()
+        let fatal: AgentError? = await withTaskGroup(of: RunEnding.self) { group in
+            group.addTask { await self.connectUntilConnected().map(RunEnding.misconfigured) ?? .done }
+            group.addTask {
+                await self.deliver()
+                return .done
+            }
+            group.addTask {
+                await self.expireOnSchedule()
+                return .done
+            }
+            group.addTask {
+                try? await gracefulShutdown()
+                return .shutdown
+            }
+            var fatal: AgentError?
+            waiting: while let ending = await group.next() {
+                switch ending {
+                case .shutdown:
+                    break waiting
+                case .misconfigured(let error):
+                    fatal = error
+                    break waiting
+                case .done:
+                    continue
+                }
+            }
             await self.shutDown()
             group.cancelAll()
+            return fatal
         }
         record([.connectionState: "stopped", .connectedSince: nil, .nextRetryAt: nil])
         stateUpdate.finish()
         await recorder.value
+        if let fatal {
+            logger.critical("agent stopped: \(fatal.message)")
+            throw fatal
+        }
         logger.notice("agent stopped")
+    }
+
+    /// How one of run()'s tasks ended.
+    private enum RunEnding: Sendable {
+        /// Graceful shutdown began.
+        case shutdown
+        /// A setting no retry can fix: the agent stops (exit 78).
+        case misconfigured(AgentError)
+        /// The task finished its work (connected, or stopped by shutdown).
+        case done
     }
 
     /// Refuses new work, lets running handlers answer, closes with code 0.
@@ -174,22 +210,38 @@ public actor AgentService: Service {
 
     /// The first connect may fail (no network yet): keep trying with the
     /// configured backoff; after that BackboneClient reconnects by itself.
-    private func connectUntilConnected() async {
+    /// - Returns: the configuration error that no retry can fix (a
+    ///   certificate that does not match its key, an unreadable CA file),
+    ///   which stops the agent; `nil` once connected or shutting down.
+    private func connectUntilConnected() async -> AgentError? {
         let server = configuration.server
         let backoff = configuration.reconnect.backoff
         var attempt = 0
         while !Task.isCancelled && accepting {
             do {
                 try await client.connect(host: server.host, port: server.port, serverName: server.serverName)
-                return
+                return nil
             } catch {
+                if let misconfigured = Self.unfixable(error) {
+                    record([.lastError: misconfigured.message])
+                    return misconfigured
+                }
                 attempt += 1
                 let delay = backoff.delay(attempt: attempt)
-                logger.info("cannot connect to the backbone", metadata: ["attempt": "\(attempt)", "error": "\(error)", "retry_in": "\(delay)"])
+                logger.warning("cannot connect to the backbone", metadata: ["attempt": "\(attempt)", "error": "\(error)", "retry_in": "\(delay)"])
                 record([.lastError: "\(error)", .reconnectAttempts: String(attempt), .nextRetryAt: Self.millis(after: delay)])
                 try? await Task.sleep(for: delay)
             }
         }
+        return nil
+    }
+
+    /// A connect failure that comes from the configuration, not the network.
+    private static func unfixable(_ error: any Error) -> AgentError? {
+        guard let error = error as? QuicFlowError, error.code == .invalidConfiguration else { return nil }
+        return AgentError(
+            .invalidConfiguration,
+            "\(error.message); fix cert_file, key_file or ca_file in [server] (quicflow-agent check-config), then start the agent again")
     }
 
     // MARK: - Outbox delivery
