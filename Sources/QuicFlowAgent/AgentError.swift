@@ -21,6 +21,8 @@ public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The data directory held an outbox that is now missing, empty or
         /// replaced by another database.
         public static let outboxLost = Code("outboxLost")
+        /// The outbox file is damaged (SQLite reports corruption).
+        public static let outboxCorrupt = Code("outboxCorrupt")
         /// Another daemon holds the data directory's lock.
         public static let alreadyRunning = Code("alreadyRunning")
 

@@ -5,6 +5,6 @@ struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox",
         abstract: "List, retry or purge the messages in the outbox.",
-        subcommands: [OutboxListCommand.self, OutboxRetryCommand.self, OutboxPurgeCommand.self, OutboxResetCommand.self]
+        subcommands: [OutboxListCommand.self, OutboxRetryCommand.self, OutboxPurgeCommand.self, OutboxResetCommand.self, OutboxSalvageCommand.self]
     )
 }

@@ -21,6 +21,8 @@ struct StatusCommand: AsyncParsableCommand {
         try await CommandFailure.reporting {
             let configuration = try options.load()
             let outbox = try OutboxAccess.open(configuration)
+            // A damaged outbox is reported as such, not as a count that may be wrong.
+            try await outbox.checkIntegrity()
             let status = try await AgentStatus.read(configuration: configuration, outbox: outbox, handlerRuns: handlerRuns)
             if json {
                 print(try status.jsonText(), terminator: "")

@@ -112,6 +112,7 @@ public final class Outbox: Sendable {
         } catch let error as AgentError {
             throw error
         } catch {
+            if let corrupt = Self.corruption(path, error) { throw corrupt }
             throw AgentError(.storage, "cannot open the outbox at \(path): \(Self.describe(error)); check that the file is a QuicFlow outbox, writable by this user, and that the disk is not full")
         }
         try DatabaseFiles.restrict(path)
@@ -169,6 +170,7 @@ public final class Outbox: Sendable {
                 return (row?["value"] ?? "", row?["updated_at"] ?? 0)
             }
         } catch {
+            if let corrupt = corruption(path, error) { throw corrupt }
             throw AgentError(.storage, "cannot read the identity of the outbox \(path): \(describe(error))")
         }
         if let marker {
@@ -802,10 +804,13 @@ public final class Outbox: Sendable {
         if let error = error as? DatabaseError, error.resultCode == .SQLITE_BUSY {
             return AgentError(.storage, "could not \(action): the outbox \(path) stayed locked by another process for more than 5 s; check for a stuck quicflow-agent process")
         }
+        if let corrupt = Self.corruption(path, error) {
+            return corrupt
+        }
         return AgentError(.storage, "could not \(action) in the outbox \(path): \(Self.describe(error)); check free disk space and that the file is writable by this user")
     }
 
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError {
             return "SQLite error \(error.extendedResultCode.rawValue): \(error.message ?? "\(error)")"
         }

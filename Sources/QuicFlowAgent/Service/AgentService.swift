@@ -67,6 +67,8 @@ public actor AgentService: Service {
         for warning in configuration.warnings {
             logger.warning("\(warning)")
         }
+        // A damaged outbox is found now, not by failing deliveries one by one.
+        try await outbox.checkIntegrity()
         // Rows a killed agent left in flight go out again (same msg_id, so
         // the server's de-duplication answers a repeat without re-running).
         let released = try await outbox.releaseInFlight()
