@@ -254,7 +254,7 @@ public final class Outbox: Sendable {
     // MARK: - Change notification
 
     /// Signals that rows may have become deliverable: enqueued by this or
-    /// another process, put back by ``markRetry(id:error:notBefore:)``,
+    /// another process, put back by ``markRetry(id:error:status:now:)``,
     /// ``releaseInFlight()`` or ``retryDead()``.
     ///
     /// This outbox's own writes signal at once; another process's writes are
