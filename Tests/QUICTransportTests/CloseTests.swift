@@ -32,7 +32,8 @@ struct CloseTests {
     func idleTimeout() async throws {
         let pki = try TestPKI()
         var settings = QUICSettings()
-        settings.idleTimeout = .milliseconds(800)
+        // 2 s: the handshake itself must finish inside it while the parallel suite loads both cores.
+        settings.idleTimeout = .seconds(2)
         let server = try await EchoServer(configuration: pki.serverConfiguration(settings: settings))
         let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration(settings: settings))
         let connection = try await client.connect(host: "127.0.0.1", port: server.port, serverName: "localhost")
@@ -48,16 +49,17 @@ struct CloseTests {
     func keepAlive() async throws {
         let pki = try TestPKI()
         var settings = QUICSettings()
-        // 1 s: a loaded 2-core machine can stall a loop for a good part of 600 ms.
-        settings.idleTimeout = .seconds(1)
+        // 3 s: a fresh-clone CI run stalled a loop for over a second while
+        // the parallel suite started (1 s and 600 ms both timed out there).
+        settings.idleTimeout = .seconds(3)
         var clientSettings = settings
-        clientSettings.keepAliveInterval = .milliseconds(150)
+        clientSettings.keepAliveInterval = .milliseconds(250)
         let server = try await EchoServer(configuration: pki.serverConfiguration(settings: settings))
         let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration(settings: clientSettings))
         let connection = try await client.connect(host: "127.0.0.1", port: server.port, serverName: "localhost")
         // Wait for several idle timeouts' worth of time: without keep-alives
         // the connection would be gone (the test above shows it).
-        try await Task.sleep(for: .seconds(3))
+        try await Task.sleep(for: .seconds(8))
         #expect(try await exchange(connection, [9, 9, 9]) == [9, 9, 9])
         await client.close()
         await server.close()

@@ -5,7 +5,9 @@ import QuicFlowCtl
 import Testing
 
 /// `quicflow-server serve` as a real process.
-@Suite("quicflow-server executable", .timeLimit(.minutes(1)))
+/// Serialized: its tests start a dozen server processes, which would
+/// starve the timing-sensitive tests beside them on two cores.
+@Suite("quicflow-server executable", .serialized, .timeLimit(.minutes(1)))
 struct ServerExecutableTests {
     static let server = BuiltExecutable("quicflow-server", environmentOverride: "QUICFLOW_SERVER_BIN")
 

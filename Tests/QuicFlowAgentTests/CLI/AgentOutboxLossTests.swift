@@ -8,7 +8,7 @@ extension AgentExecutableTests {
     /// silently replaced by a new, empty one.
     /// Serialized: each case starts a dozen processes, which would starve
     /// the timing-sensitive tests running beside them on two cores.
-    @Suite("quicflow-agent: a lost outbox", .serialized)
+    @Suite("quicflow-agent: a lost outbox", .serialized, .timeLimit(.minutes(2)))
     struct AgentOutboxLossTests {
         /// Five messages queued with `send`; the agent never ran.
         static func fixtureWithFiveMessages() async throws -> AgentCLIFixture {
