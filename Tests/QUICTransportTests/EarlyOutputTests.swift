@@ -33,14 +33,22 @@ private struct LineReader: QUICStreamReader {
 /// output is delivered at its last byte, not at FIN.
 @Suite("Reader output before FIN", .timeLimit(.minutes(1)))
 struct EarlyOutputTests {
-    @Test("an inbound stream's output arrives without FIN; the answer goes back while the peer still waits")
-    func inboundWithoutFIN() async throws {
+    /// A server endpoint, a client endpoint, and one connection seen from both sides.
+    static func connected() async throws -> (
+        server: QUICEndpoint, client: QUICEndpoint, connection: QUICConnection, accepted: QUICConnection
+    ) {
         let pki = try TestPKI()
         let server = try await QUICEndpoint.server(host: "127.0.0.1", port: 0, configuration: pki.serverConfiguration())
         let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
         let connection = try await client.connect(host: "127.0.0.1", port: server.localAddress.port!, serverName: "localhost")
         var incoming = server.incomingConnections.makeAsyncIterator()
         let accepted = try #require(await incoming.next())
+        return (server, client, connection, accepted)
+    }
+
+    @Test("an inbound stream's output arrives without FIN; the answer goes back while the peer still waits")
+    func inboundWithoutFIN() async throws {
+        let (server, client, connection, accepted) = try await Self.connected()
         let serving = Task {
             var streams = accepted.inboundStreams.makeAsyncIterator()
             let stream = try #require(await streams.next())
@@ -60,12 +68,7 @@ struct EarlyOutputTests {
 
     @Test("an exchange returns at the answer's last byte although the peer never sends FIN")
     func exchangeWithoutFIN() async throws {
-        let pki = try TestPKI()
-        let server = try await QUICEndpoint.server(host: "127.0.0.1", port: 0, configuration: pki.serverConfiguration())
-        let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
-        let connection = try await client.connect(host: "127.0.0.1", port: server.localAddress.port!, serverName: "localhost")
-        var incoming = server.incomingConnections.makeAsyncIterator()
-        let accepted = try #require(await incoming.next())
+        let (server, client, connection, accepted) = try await Self.connected()
         let (held, hold) = AsyncStream.makeStream(of: QUICStream.self)
         let serving = Task {
             for await stream in accepted.inboundStreams {
@@ -90,12 +93,7 @@ struct EarlyOutputTests {
 
     @Test("bytes after the output, arriving later, reset the stream and reach afterOutput")
     func trailingBytesAfterOutput() async throws {
-        let pki = try TestPKI()
-        let server = try await QUICEndpoint.server(host: "127.0.0.1", port: 0, configuration: pki.serverConfiguration())
-        let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
-        let connection = try await client.connect(host: "127.0.0.1", port: server.localAddress.port!, serverName: "localhost")
-        var incoming = server.incomingConnections.makeAsyncIterator()
-        let accepted = try #require(await incoming.next())
+        let (server, client, connection, accepted) = try await Self.connected()
         let late = Mutex<[String]>([])
         let (lines, line) = AsyncStream.makeStream(of: String.self)
         let serving = Task {
@@ -124,12 +122,7 @@ struct EarlyOutputTests {
 
     @Test("bytes after the output in the same chunk fail the read itself, before anyone acts")
     func trailingBytesInSameChunk() async throws {
-        let pki = try TestPKI()
-        let server = try await QUICEndpoint.server(host: "127.0.0.1", port: 0, configuration: pki.serverConfiguration())
-        let client = try await QUICEndpoint.client(configuration: pki.clientConfiguration())
-        let connection = try await client.connect(host: "127.0.0.1", port: server.localAddress.port!, serverName: "localhost")
-        var incoming = server.incomingConnections.makeAsyncIterator()
-        let accepted = try #require(await incoming.next())
+        let (server, client, connection, accepted) = try await Self.connected()
         let serving = Task {
             var streams = accepted.inboundStreams.makeAsyncIterator()
             let stream = try #require(await streams.next())
