@@ -52,8 +52,10 @@ struct MessagingTests {
     func hangingHandler() async throws {
         let fixture = try Fixture()
         let (server, port) = try await fixture.startServer(try fixture.serverConfiguration())
+        // 2 s, not 200 ms: a fresh-clone CI run took longer than 200 ms to run
+        // even the quick handler while the parallel suite started.
         let client = try await fixture.connectClient(
-            try fixture.clientConfiguration("device-3", dispatcherWorkers: 1, handlerTimeout: .milliseconds(200)), port: port
+            try fixture.clientConfiguration("device-3", dispatcherWorkers: 1, handlerTimeout: .seconds(2)), port: port
         ) { client in
             await client.register(for: .command) { message in
                 if message.text == "hang" { try await Task.sleep(for: .seconds(3600)) }
