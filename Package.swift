@@ -72,6 +72,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The version and commit a binary was built from, for --version and
+        // the agent's registration metadata.
+        .target(
+            name: "QuicFlowBuildInfo",
+            swiftSettings: swiftSettings,
+            plugins: ["BuildInfoPlugin"]
+        ),
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
         // The backbone: BackboneServer, BackboneClient, configuration,
         // messages, handlers, dispatcher, heartbeats, reconnect.
         .target(
@@ -171,6 +179,7 @@ let package = Package(
         .executableTarget(
             name: "quicflow-agent",
             dependencies: [
+                "QuicFlowBuildInfo",
                 "QuicFlowAgent",
                 "QuicFlow",
                 "QuicFlowConfigFile",
@@ -185,6 +194,7 @@ let package = Package(
         .executableTarget(
             name: "quicflow-server",
             dependencies: [
+                "QuicFlowBuildInfo",
                 "QuicFlowServerApp",
                 "QuicFlowConfigFile",
                 "QuicFlow",
@@ -199,6 +209,7 @@ let package = Package(
         .executableTarget(
             name: "quicflowctl",
             dependencies: [
+                "QuicFlowBuildInfo",
                 "QuicFlowCtl",
                 "QuicFlowConfigFile",
                 "QuicFlowPKI",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import QuicFlowBuildInfo
 
 /// `quicflow-agent`: the QuicFlow edge daemon and its tools.
 @main
@@ -12,6 +13,7 @@ struct QuicFlowAgentCommand: AsyncParsableCommand {
             Exit status: 0 success; 1 error (or a FAILURE answer for send --wait); 2 TIMEOUT answer or \
             send --wait gave up waiting; 3 the outbox is full; 78 the configuration is invalid.
             """,
+        version: BuildInfo.versionLine,
         subcommands: [
             RunCommand.self, CheckConfigCommand.self, SendCommand.self, StatusCommand.self, OutboxCommand.self,
         ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import QuicFlowBuildInfo
 
 /// `quicflow-server`: the QuicFlow backbone daemon.
 @main
@@ -6,6 +7,7 @@ struct QuicFlowServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quicflow-server",
         abstract: "The QuicFlow backbone: devices connect over QUIC; operators use the admin HTTP API.",
+        version: BuildInfo.versionLine,
         subcommands: [ServeCommand.self]
     )
 }
