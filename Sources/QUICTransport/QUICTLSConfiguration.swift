@@ -55,3 +55,17 @@ public struct QUICTLSConfiguration: Sendable, Hashable {
         self.applicationProtocols = applicationProtocols
     }
 }
+
+extension QUICTLSConfiguration {
+    /// Loads the files as an endpoint would, then lets them go: the checks
+    /// of a `check-config` (the PEM files parse, the key matches its
+    /// certificate, the CA file holds a certificate) with the same loader
+    /// and the same messages as the endpoint itself.
+    /// - Parameter server: check as a server's settings (a server needs a
+    ///   certificate) rather than a client's.
+    /// - Throws: ``QUICError`` (`invalidConfiguration`, `tlsConfiguration`)
+    ///   naming the file and what is wrong with it.
+    public func check(asServer server: Bool) throws(QUICError) {
+        _ = try TLSContext(self, isServer: server)
+    }
+}

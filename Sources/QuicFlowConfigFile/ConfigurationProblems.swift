@@ -10,6 +10,11 @@ package final class ConfigurationProblems {
     /// An empty list.
     package init() {}
 
+    /// A list of lines already in `key: text` form, to report together.
+    package init(lines: [String]) {
+        self.lines = lines
+    }
+
     /// Records that `key` (its full dotted name) is wrong: `key: text`.
     package func report(_ key: String, _ text: String) {
         lines.append("\(key): \(text)")

@@ -1,3 +1,4 @@
+import Foundation
 import QuicFlowConfigFile
 
 /// How to run one handler executable: a `[handlers.command]`,
@@ -132,5 +133,29 @@ extension HandlerConfiguration {
     /// - Throws: ``AgentError`` (`handler`) saying which check failed.
     public func checkExecutable() throws(AgentError) {
         try HandlerExecutableCheck.validate(executable)
+    }
+
+    /// Reports, under `key` (the table's dotted name, such as
+    /// `commands.reboot`), every reason a run would refuse this handler
+    /// before starting it: the file checks of ``checkExecutable()``, an
+    /// unknown `user`, a `user` that this process cannot switch to, and a
+    /// missing `setpriv` when it would have to switch.
+    func reportUnrunnable(as key: String, into problems: ConfigurationProblems) {
+        do {
+            try HandlerExecutableCheck.validate(executable)
+        } catch {
+            problems.report("\(key).exec", error.message)
+        }
+        do {
+            if let account = try HandlerUserAccount.switching(to: user, for: executable),
+                !FileManager.default.isExecutableFile(atPath: HandlerRunner.setpriv)
+            {
+                problems.report(
+                    "\(key).user",
+                    "running as '\(account.name)' needs \(HandlerRunner.setpriv), which is missing; install util-linux (it provides setpriv)")
+            }
+        } catch {
+            problems.report("\(key).user", error.message)
+        }
     }
 }

@@ -174,17 +174,7 @@ public struct HandlerRunner: Sendable {
     ) throws(AgentError) -> HandlerLaunch {
         try HandlerExecutableCheck.validate(spec.executable)
 
-        var account: HandlerUserAccount?
-        if let user = spec.user {
-            let found = try HandlerUserAccount.lookup(user)
-            if geteuid() == 0 {
-                account = found
-            } else if found.uid != geteuid() {
-                throw AgentError(
-                    .handler,
-                    "handler \(spec.executable) is configured to run as user '\(user)', but the agent is not running as root and cannot switch users; run the agent as root or remove `user`")
-            }
-        }
+        let account = try HandlerUserAccount.switching(to: spec.user, for: spec.executable)
 
         var environment = baseEnvironment
         if let account { environment["HOME"] = account.home }

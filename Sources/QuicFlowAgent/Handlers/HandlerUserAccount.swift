@@ -46,6 +46,23 @@ struct HandlerUserAccount: Sendable, Hashable {
         }
     }
 
+    /// The account to switch to before running `executable` as `user`:
+    /// `nil` when there is no switch to make (no `user`, or it is this
+    /// process's own).
+    /// - Throws: ``AgentError`` (`handler`) when the account does not exist,
+    ///   or when switching to it needs root and this process is not root.
+    static func switching(to user: String?, for executable: String) throws(AgentError) -> HandlerUserAccount? {
+        guard let user else { return nil }
+        let found = try lookup(user)
+        if geteuid() == 0 { return found }
+        guard found.uid == geteuid() else {
+            throw AgentError(
+                .handler,
+                "handler \(executable) is configured to run as user '\(user)', but the agent is not running as root (uid \(geteuid())) and cannot switch users; run the agent as root or remove `user`")
+        }
+        return nil
+    }
+
     private static func groupList(_ name: String, _ gid: gid_t) -> [gid_t] {
         #if os(Linux)
         var count: Int32 = 32

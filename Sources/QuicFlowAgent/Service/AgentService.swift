@@ -67,6 +67,16 @@ public actor AgentService: Service {
         for warning in configuration.warnings {
             logger.warning("\(warning)")
         }
+        // What check-config would have said: no usable address or TLS files
+        // stop the agent (no retry fixes them); a handler that cannot run is
+        // logged and answered FAILURE, so the device stays reachable.
+        let check = AgentConfigurationCheck(configuration)
+        if let error = check.error(path: "the configuration", includingHandlers: false) {
+            throw error
+        }
+        for problem in check.handlers {
+            logger.error("a handler cannot run; its messages are answered FAILURE until it is fixed", metadata: ["problem": "\(problem)"])
+        }
         // A damaged outbox is found now, not by failing deliveries one by one.
         try await outbox.checkIntegrity()
         // Rows a killed agent left in flight go out again (same msg_id, so
