@@ -128,6 +128,8 @@ let package = Package(
                 "QuicFlowConfigFile",
                 // For its HandlerRunner (the on-message hook) and DatabaseFiles.
                 "QuicFlowAgent",
+                // Loads the TLS files as the endpoint would, to check them at start.
+                "QUICTransport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

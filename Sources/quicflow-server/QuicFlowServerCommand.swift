@@ -8,6 +8,6 @@ struct QuicFlowServerCommand: AsyncParsableCommand {
         commandName: "quicflow-server",
         abstract: "The QuicFlow backbone: devices connect over QUIC; operators use the admin HTTP API.",
         version: BuildInfo.versionLine,
-        subcommands: [ServeCommand.self]
+        subcommands: [ServeCommand.self, CheckConfigCommand.self]
     )
 }

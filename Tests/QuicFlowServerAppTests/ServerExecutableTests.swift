@@ -65,6 +65,50 @@ struct ServerExecutableTests {
         }
     }
 
+    @Test("check-config takes serve's file and flags, finds a certificate/key mismatch, a non-PEM client CA, an unreadable token file and an unusable hook at once (exit 78), and says ok for settings serve accepts")
+    func checkConfig() async throws {
+        let harness = try ServerHarness()
+        let authority = try TestCertificateAuthority()
+        let other = try authority.writeFiles(
+            for: try authority.issue(commonName: "localhost", dnsNames: ["localhost"]), in: harness.directory, name: "other")
+        let notPEM = harness.directory + "/clients.txt"
+        try "not a certificate\n".write(toFile: notPEM, atomically: true, encoding: .utf8)
+        let config = harness.directory + "/server.conf"
+        try """
+            [server]
+            listen = "127.0.0.1:0"
+            cert = "\(harness.files.certificateFile)"
+            key = "\(other.keyFile)"
+            client_ca = "\(notPEM)"
+            [admin]
+            listen = "127.0.0.1:0"
+            token_file = "\(harness.directory)/missing.token"
+            [hooks]
+            on_message = "/nonexistent/hook"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let broken = try await Self.server.run(["check-config", "--config", config])
+        #expect(broken.status == 78, "\(broken)")
+        #expect(broken.stderr.contains("4 problems"), "\(broken)")
+        #expect(broken.stderr.contains("server.cert: loading key '\(other.keyFile)' with certificate '\(harness.files.certificateFile)': The certificate and the given key do not match"), "\(broken)")
+        #expect(broken.stderr.contains("server.client_ca: CA file '\(notPEM)' holds no PEM certificate"), "\(broken)")
+        #expect(broken.stderr.contains("admin.token_file: cannot read the admin token file \(harness.directory)/missing.token"), "\(broken)")
+        #expect(broken.stderr.contains("hooks.on_message: the on-message hook: handler executable /nonexistent/hook does not exist"), "\(broken)")
+        // serve refuses the same settings the same way, before it listens.
+        let serve = try await Self.server.run(["serve", "--config", config])
+        #expect(serve.status == 78, "\(serve)")
+        #expect(serve.stderr.contains("The certificate and the given key do not match"), "\(serve)")
+
+        // Flags override the file, as for serve.
+        let token = harness.directory + "/admin.token"
+        try "s3cret-token\r\n".write(toFile: token, atomically: true, encoding: .utf8)
+        let fixed = try await Self.server.run([
+            "check-config", "--config", config, "--key", harness.files.keyFile, "--client-ca", harness.files.caFile,
+            "--admin-token-file", token, "--on-message", "/bin/cat",
+        ])
+        #expect(fixed.status == 0, "\(fixed)")
+        #expect(fixed.stdout.contains("ok (QUIC 127.0.0.1:0, admin 127.0.0.1:0, on-message /bin/cat"), "\(fixed)")
+    }
+
     @Test("a second server on the same data directory exits 1 and names the first one's pid")
     func oneServerPerDataDirectory() async throws {
         let harness = try ServerHarness()
@@ -115,6 +159,14 @@ struct ServerExecutableTests {
         #expect(quicTaken.stderr.contains("the backbone cannot listen on UDP 127.0.0.1:\(quicPort): the address is already in use"), "\(quicTaken)")
         #expect(quicTaken.stderr.contains("--listen"))
         #expect(!quicTaken.stderr.contains("message store"), "no store error for a busy port: \(quicTaken)")
+
+        // check-config binds both as serve would, and names both.
+        let check = try await Self.server.run(
+            ["check-config"] + certificate + ["--listen", "127.0.0.1:\(quicPort)", "--admin-listen", "127.0.0.1:\(adminPort)"])
+        #expect(check.status == 78, "\(check)")
+        #expect(check.stderr.contains("2 problems"), "\(check)")
+        #expect(check.stderr.contains("server.listen: UDP 127.0.0.1:\(quicPort) is already in use (is quicflow-server already running?)"), "\(check)")
+        #expect(check.stderr.contains("admin.listen: TCP 127.0.0.1:\(adminPort) is already in use"), "\(check)")
         first.terminate()
         _ = await first.exited()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import QuicFlow
 import QuicFlowServerApp
+import QUICTestSupport
 import Testing
 
 @Suite("Server configuration file")
@@ -97,9 +98,14 @@ struct ServerSettingsTests {
     func validation() throws {
         let noCert = #expect(throws: ServerAppError.self) { try ServerSettings().validated() }
         #expect(noCert?.message.contains("--cert") == true)
+        let harness = try ServerHarness()
         var settings = ServerSettings()
         settings.certificateFile = "/etc/hostname"
         settings.keyFile = "/etc/hostname"
+        let notPEM = #expect(throws: ServerAppError.self) { try settings.validated() }
+        #expect(notPEM?.message.contains("server.cert: loading key '/etc/hostname' with certificate '/etc/hostname'") == true)
+        settings.certificateFile = harness.files.certificateFile
+        settings.keyFile = harness.files.keyFile
         settings.heartbeatInterval = .seconds(10)
         settings.heartbeatTimeout = .seconds(5)
         let heartbeat = #expect(throws: ServerAppError.self) { try settings.validated() }

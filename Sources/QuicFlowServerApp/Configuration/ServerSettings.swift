@@ -1,6 +1,7 @@
 import QuicFlow
 import QuicFlowAgent
 import QuicFlowConfigFile
+import QUICTransport
 
 /// Everything `quicflow-server serve` needs: read from the TOML file
 /// (`server.conf.example` lists every key), then overridden by flags.
@@ -142,36 +143,42 @@ public struct ServerSettings: Sendable, Hashable {
 
     /// Checks the settings together and builds the backbone's and the admin
     /// API's configurations.
-    /// - Throws: ``ServerAppError`` (`invalidConfiguration` or
-    ///   `unreadableFile`) saying which setting to fix and how.
+    ///
+    /// Every problem is found in one pass and named by its setting: the
+    /// values, the admin token file, the on-message hook (it must be able to
+    /// run), and the TLS files loaded as the endpoint would load them (the
+    /// key matches its certificate, the client CA holds certificates).
+    /// - Throws: ``ServerAppError`` (`invalidConfiguration`) listing each
+    ///   setting to fix and how.
     public func validated() throws(ServerAppError) -> ServerAppConfiguration {
-        guard let certificateFile, let keyFile else {
-            throw ServerAppError(.invalidConfiguration, "the server needs a certificate and a key: give --cert and --key (or cert and key in [server]); `quicflowctl certs init --dir DIR` makes a set")
+        let problems = ConfigurationProblems()
+        func checking<T>(_ key: String, _ body: () throws(ServerAppError) -> T) -> T? {
+            do {
+                return try body()
+            } catch {
+                problems.report(key, error.message)
+                return nil
+            }
         }
-        guard heartbeatTimeout > heartbeatInterval else {
-            throw ServerAppError(.invalidConfiguration, "the heartbeat timeout (\(DurationParser.format(heartbeatTimeout))) must be longer than the interval (\(DurationParser.format(heartbeatInterval))), or every client would be evicted between two PINGs")
+        if certificateFile == nil || keyFile == nil {
+            problems.report("server.cert", "the server needs a certificate and a key: give --cert and --key (or cert and key in [server]); `quicflowctl certs init --dir DIR` makes a set")
         }
-        let quic = try ListenAddress(listen, flag: "listen")
-        let adminAddress = try ListenAddress(adminListen, flag: "admin listen")
-        let token = try adminTokenFile.map { (file: String) throws(ServerAppError) in try AdminConfiguration.readToken(file: file) }
-        let admin = try AdminConfiguration(host: adminAddress.host, port: adminAddress.port, token: token)
-        let backbone: ServerConfiguration
-        do {
-            backbone = try ServerConfiguration(
-                host: quic.host, port: quic.port, certificateFile: certificateFile, keyFile: keyFile,
-                clientCAFile: clientCAFile, requireClientCertificate: requireClientCertificate, maxClients: maxClients,
-                heartbeatInterval: heartbeatInterval, heartbeatTimeout: heartbeatTimeout,
-                // The daemon's handler mostly waits (the store's shared commits, the
-                // hook's own concurrency limit): more at once make bigger commits.
-                // With --data-dir: 10 workers 6,900-7,100 msg/s, 64 workers 10,100-11,000.
-                dispatcherWorkers: Self.dispatcherWorkers,
-                deduplicationWindow: deduplicationWindow,
-                requireAddressValidation: requireAddressValidation, maxHandshakesPerAddress: maxHandshakesPerAddress)
-        } catch {
-            throw ServerAppError(.invalidConfiguration, error.message)
+        if heartbeatTimeout <= heartbeatInterval {
+            problems.report("heartbeat.timeout", "the heartbeat timeout (\(DurationParser.format(heartbeatTimeout))) must be longer than the interval (\(DurationParser.format(heartbeatInterval))), or every client would be evicted between two PINGs")
         }
-        guard deliveryMaxBackoff >= deliveryInitialBackoff, deliveryInitialBackoff > .zero else {
-            throw ServerAppError(.invalidConfiguration, "[delivery] max_backoff (\(DurationParser.format(deliveryMaxBackoff))) must be at least initial_backoff (\(DurationParser.format(deliveryInitialBackoff))), and initial_backoff above 0")
+        if deliveryMaxBackoff < deliveryInitialBackoff || deliveryInitialBackoff <= .zero {
+            problems.report("delivery.max_backoff", "[delivery] max_backoff (\(DurationParser.format(deliveryMaxBackoff))) must be at least initial_backoff (\(DurationParser.format(deliveryInitialBackoff))), and initial_backoff above 0")
+        }
+        let quic = checking("server.listen") { () throws(ServerAppError) in try ListenAddress(listen, flag: "listen") }
+        let adminAddress = checking("admin.listen") { () throws(ServerAppError) in try ListenAddress(adminListen, flag: "admin listen") }
+        var token: String?
+        if let adminTokenFile {
+            token = checking("admin.token_file") { () throws(ServerAppError) in try AdminConfiguration.readToken(file: adminTokenFile) }
+        }
+        let admin = adminAddress.flatMap { address in
+            checking("admin.listen") { () throws(ServerAppError) in
+                try AdminConfiguration(host: address.host, port: address.port, token: token)
+            }
         }
         var hook: HandlerConfiguration?
         if let onMessage {
@@ -180,8 +187,48 @@ public struct ServerSettings: Sendable, Hashable {
                 // A hook that cannot run would fail every device message: refuse to start.
                 try hook?.checkExecutable()
             } catch {
-                throw ServerAppError(.invalidConfiguration, "the on-message hook: \(error.message)")
+                problems.report("hooks.on_message", "the on-message hook: \(error.message)")
             }
+        }
+        if let certificateFile, let keyFile {
+            let tls = QUICTLSConfiguration.server(
+                certificateChainFile: certificateFile, privateKeyFile: keyFile, applicationProtocols: ["quicflow-check"])
+            do {
+                try tls.check(asServer: true)
+            } catch {
+                problems.report("server.cert", error.message)
+            }
+        }
+        if let clientCAFile {
+            do {
+                try QUICTLSConfiguration.client(trustRoots: .file(clientCAFile), applicationProtocols: ["quicflow-check"])
+                    .check(asServer: false)
+            } catch {
+                problems.report("server.client_ca", error.message)
+            }
+        }
+        var backbone: ServerConfiguration?
+        if let quic, let certificateFile, let keyFile {
+            do {
+                backbone = try ServerConfiguration(
+                    host: quic.host, port: quic.port, certificateFile: certificateFile, keyFile: keyFile,
+                    clientCAFile: clientCAFile, requireClientCertificate: requireClientCertificate, maxClients: maxClients,
+                    heartbeatInterval: heartbeatInterval, heartbeatTimeout: heartbeatTimeout,
+                    // The daemon's handler mostly waits (the store's shared commits, the
+                    // hook's own concurrency limit): more at once make bigger commits.
+                    // With --data-dir: 10 workers 6,900-7,100 msg/s, 64 workers 10,100-11,000.
+                    dispatcherWorkers: Self.dispatcherWorkers,
+                    deduplicationWindow: deduplicationWindow,
+                    requireAddressValidation: requireAddressValidation, maxHandshakesPerAddress: maxHandshakesPerAddress)
+            } catch {
+                problems.report("server", error.message)
+            }
+        }
+        if let error = problems.error(path: "the configuration (file and flags)") {
+            throw ServerAppError(.invalidConfiguration, error.message)
+        }
+        guard let backbone, let admin else {
+            throw ServerAppError(.invalidConfiguration, "the settings could not be checked")
         }
         return ServerAppConfiguration(
             backbone: backbone, admin: admin, dataDirectory: dataDirectory, messageHook: hook,
