@@ -80,11 +80,15 @@ let package = Package(
             plugins: ["BuildInfoPlugin"]
         ),
         .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        // The one JSON shape of every --json output and the admin API: RFC 3339
+        // times with milliseconds, numbers as numbers, errors as objects.
+        .target(name: "QuicFlowJSON", swiftSettings: swiftSettings),
         // The backbone: BackboneServer, BackboneClient, configuration,
         // messages, handlers, dispatcher, heartbeats, reconnect.
         .target(
             name: "QuicFlow",
             dependencies: [
+                "QuicFlowJSON",
                 "QUICTransport",
                 "QuicFlowProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -108,6 +112,7 @@ let package = Package(
         .target(
             name: "QuicFlowAgent",
             dependencies: [
+                "QuicFlowJSON",
                 "QuicFlow",
                 "QUICTransport",
                 "QuicFlowConfigFile",
@@ -124,6 +129,7 @@ let package = Package(
         .target(
             name: "QuicFlowServerApp",
             dependencies: [
+                "QuicFlowJSON",
                 "QuicFlow",
                 "QuicFlowConfigFile",
                 // For its HandlerRunner (the on-message hook) and DatabaseFiles.
@@ -154,6 +160,7 @@ let package = Package(
         .target(
             name: "QuicFlowCtl",
             dependencies: [
+                "QuicFlowJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -181,6 +188,7 @@ let package = Package(
         .executableTarget(
             name: "quicflow-agent",
             dependencies: [
+                "QuicFlowJSON",
                 "QuicFlowBuildInfo",
                 "QuicFlowAgent",
                 "QuicFlow",
@@ -211,6 +219,7 @@ let package = Package(
         .executableTarget(
             name: "quicflowctl",
             dependencies: [
+                "QuicFlowJSON",
                 "QuicFlowBuildInfo",
                 "QuicFlowCtl",
                 "QuicFlowConfigFile",
@@ -273,6 +282,7 @@ let package = Package(
         .testTarget(
             name: "QuicFlowTests",
             dependencies: [
+                "QuicFlowJSON",
                 "QuicFlow",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -286,6 +296,7 @@ let package = Package(
         .testTarget(
             name: "QuicFlowServerAppTests",
             dependencies: [
+                "QuicFlowJSON",
                 "QuicFlowServerApp",
                 "QUICTransport",
                 "QuicFlowProtocol",
@@ -312,6 +323,7 @@ let package = Package(
         .testTarget(
             name: "QuicFlowAgentTests",
             dependencies: [
+                "QuicFlowJSON",
                 "QuicFlowAgent",
                 "QuicFlow",
                 "QuicFlowConfigFile",

@@ -1,13 +1,15 @@
+import QuicFlowJSON
+
 /// A connected client as the admin API lists it.
 public struct ClientRecord: Decodable, Sendable, Hashable {
     /// Its registered id.
     public let clientID: String
     /// `ip:port` it connects from.
     public let remoteAddress: String
-    /// Unix milliseconds.
-    public let connectedAt: Int64
-    /// Unix milliseconds of its last PING.
-    public let lastHeartbeat: Int64
+    /// RFC 3339 with milliseconds.
+    public let connectedAt: String
+    /// When its last PING came, RFC 3339 with milliseconds.
+    public let lastHeartbeat: String
 
     enum CodingKeys: String, CodingKey {
         case clientID = "client_id"
@@ -21,8 +23,14 @@ public struct ClientRecord: Decodable, Sendable, Hashable {
         TextTable(
             headers: ["CLIENT", "REMOTE ADDRESS", "CONNECTED", "LAST HEARTBEAT"],
             rows: clients.sorted { $0.clientID < $1.clientID }.map { client in
-                [client.clientID, client.remoteAddress, Self.age(now - client.connectedAt), Self.age(now - client.lastHeartbeat)]
+                [client.clientID, client.remoteAddress, Self.age(since: client.connectedAt, now: now), Self.age(since: client.lastHeartbeat, now: now)]
             })
+    }
+
+    /// The age of RFC 3339 `time` at `now` (Unix ms), or the text itself
+    /// when it is not a time.
+    public static func age(since time: String, now: Int64) -> String {
+        JSONTime.unixMillis(from: time).map { age(now - $0) } ?? time
     }
 
     /// "5s ago", "3m ago", "2h ago", "4d ago".

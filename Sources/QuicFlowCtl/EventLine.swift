@@ -9,9 +9,8 @@ public enum EventLine {
     public static func render(_ event: AdminEvent) -> String {
         let object = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any]) ?? [:]
         var line = ""
-        if let time = object["time"] as? Int64 ?? (object["time"] as? Int).map(Int64.init) {
-            let date = Date(timeIntervalSince1970: Double(time) / 1_000)
-            line = date.formatted(.iso8601) + " "
+        if let time = object["time"] as? String {
+            line = time + " "
         }
         line += event.event
         for key in keys {

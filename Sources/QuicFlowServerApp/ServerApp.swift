@@ -73,6 +73,11 @@ public final class ServerApp: Sendable {
         if configuration.dataDirectory == nil {
             logger.notice("no data directory: queued messages and message states (the newest 10,000) are kept in memory and lost on restart, and a device repeating a message after a restart has it handled again; give --data-dir to keep them")
         }
+        if !configuration.backbone.requireClientCertificate {
+            // Nothing else ties a session to a device: anyone who reaches the
+            // port can register as any client id and receive its commands.
+            logger.warning("clients are not authenticated: any client can register under any client id; give --client-ca and --require-client-cert (quicflowctl certs issue makes device certificates)")
+        }
     }
 
     /// Registers the handlers for messages from devices and the hooks that

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuicFlowAgent
+import QuicFlowJSON
 
 /// An error a subcommand ends with: its message goes to standard error and
 /// its exit status says what kind of failure it was.
@@ -34,21 +35,31 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String { message }
 
     /// Runs `body`, turning a failure into its message on standard error and
-    /// its exit status.
-    static func reporting(_ body: () async throws -> Void) async throws {
+    /// its exit status; with `json`, also into a ``JSONErrorObject`` on
+    /// standard output, so that `--json` always prints JSON.
+    static func reporting(json: Bool = false, _ body: () async throws -> Void) async throws {
         do {
             try await body()
         } catch let failure as CommandFailure {
-            failure.print()
+            failure.print(json: json)
             throw ExitCode(failure.status.rawValue)
         } catch let error as AgentError {
             let failure = CommandFailure(error)
-            failure.print()
+            failure.print(json: json)
+            throw ExitCode(failure.status.rawValue)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            let failure = CommandFailure(.failure, "\(error)")
+            failure.print(json: json)
             throw ExitCode(failure.status.rawValue)
         }
     }
 
-    func print() {
+    func print(json: Bool = false) {
         FileHandle.standardError.write(Data("quicflow-agent: \(message)\n".utf8))
+        if json {
+            Swift.print(JSONOutput.line(JSONErrorObject(error: message, exitStatus: status.rawValue)))
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuicFlow
 import QuicFlowAgent
+import QuicFlowJSON
 
 /// `quicflow-agent outbox list`.
 struct OutboxListCommand: AsyncParsableCommand {
@@ -34,16 +35,12 @@ struct OutboxListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await CommandFailure.reporting {
+        try await CommandFailure.reporting(json: json) {
             let outbox = try OutboxAccess.open(try options.load())
             if history {
                 for entry in try await outbox.history(limit: limit) {
                     if json {
-                        print(SendCommand.json([
-                            "msg_id": entry.msgID, "type": entry.type.rawValue, "status": entry.status.rawValue,
-                            "error": entry.error, "attempts": "\(entry.attempts)",
-                            "delivered_at": "\(entry.deliveredAt)",
-                        ]))
+                        print(JSONOutput.line(OutboxListEntry(entry)))
                     } else {
                         let error = entry.error.isEmpty ? "" : "  \(entry.error)"
                         print("\(entry.msgID)  \(entry.type.rawValue)  \(entry.status.rawValue)  attempts \(entry.attempts)\(error)")
@@ -55,11 +52,7 @@ struct OutboxListCommand: AsyncParsableCommand {
             let now = Outbox.unixMillisNow()
             for row in rows {
                 if json {
-                    print(SendCommand.json([
-                        "id": "\(row.id)", "msg_id": row.msgID, "type": row.type.rawValue, "state": row.state.rawValue,
-                        "attempts": "\(row.attempts)", "created_at": "\(row.createdAt)", "last_error": row.lastError ?? "",
-                        "payload_bytes": "\(row.payload.count)",
-                    ]))
+                    print(JSONOutput.line(OutboxListEntry(row)))
                 } else {
                     let age = AgentStatus.span(Double(now - row.createdAt) / 1_000)
                     let error = row.lastError.map { "  last error: \($0)" } ?? ""

@@ -1,6 +1,7 @@
 import QuicFlowConfigFile
 import ArgumentParser
 import Logging
+import QuicFlow
 import QuicFlowAgent
 import ServiceLifecycle
 import UnixSignals
@@ -25,10 +26,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
+    @Option(help: ArgumentHelp("text (message first, then key=value fields) or json (one object per line).", valueName: "format"))
+    var logFormat: String = "text"
+
     func run() async throws {
         try await CommandFailure.reporting {
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw CommandFailure(.failure, "--log-level \(logLevel) is not a level; use trace, debug, info, notice, warning, error or critical")
+            }
+            guard let format = LogLineHandler.Format(rawValue: logFormat) else {
+                throw CommandFailure(.failure, "--log-format \(logFormat) is not a format; use \(LogLineHandler.formatNames.joined(separator: " or "))")
             }
             let grace: Duration
             do throws(ConfigurationError) {
@@ -38,9 +45,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let configuration = try options.load()
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
+                LogLineHandler(label: label, format: format, level: level)
             }
             let logger = Logger(label: "quicflow.agent")
             let agent: AgentService
@@ -56,6 +61,12 @@ struct RunCommand: AsyncParsableCommand {
                     "server": "\(configuration.server.host):\(configuration.server.port)",
                     "outbox": "\(configuration.outboxPath)",
                 ])
+            // Orphans of handlers, those that left their session with setsid
+            // too, are re-parented to the agent, which ends them once their
+            // handler's run is over (kill_leftovers).
+            if !HandlerRunner.adoptOrphans() {
+                logger.notice("cannot become a child subreaper: processes that handlers move out of their session (setsid) are not ended")
+            }
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
                     services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

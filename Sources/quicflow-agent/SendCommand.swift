@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import QuicFlow
 import QuicFlowAgent
+import QuicFlowJSON
 
 /// `quicflow-agent send`: puts one message in the outbox.
 struct SendCommand: AsyncParsableCommand {
@@ -52,7 +53,7 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await CommandFailure.reporting {
+        try await CommandFailure.reporting(json: json) {
             let waitLimit: Duration
             do throws(ConfigurationError) {
                 waitLimit = try DurationParser.parse(timeout)
@@ -70,7 +71,7 @@ struct SendCommand: AsyncParsableCommand {
             try? await outbox.recordSnapshot()
             guard wait else {
                 if json {
-                    print(Self.json(["msg_id": message.msgID, "status": "queued"]))
+                    print(JSONOutput.line(SendOutcome(msgID: message.msgID, status: "queued")))
                 } else {
                     print(message.msgID)
                 }
@@ -100,10 +101,9 @@ struct SendCommand: AsyncParsableCommand {
             // stays queued and goes again after its backoff.
             let error = row.lastError ?? ""
             if json {
-                print(Self.json([
-                    "msg_id": msgID, "status": "failure", "result": "", "result_base64": "", "error": error,
-                    "state": "retrying",
-                ]))
+                var outcome = SendOutcome(msgID: msgID, status: "failure", result: [], error: error)
+                outcome.state = "retrying"
+                print(JSONOutput.line(outcome))
             } else {
                 FileHandle.standardError.write(Data("\(msgID): failure: \(error); it stays in the outbox and is sent again after its backoff (see `quicflow-agent status`)\n".utf8))
             }
@@ -119,11 +119,7 @@ struct SendCommand: AsyncParsableCommand {
 
     private func report(_ entry: OutboxHistoryEntry) throws {
         if json {
-            print(Self.json([
-                "msg_id": entry.msgID, "status": entry.status.rawValue,
-                "result": String(decoding: entry.result, as: UTF8.self),
-                "result_base64": Data(entry.result).base64EncodedString(), "error": entry.error,
-            ]))
+            print(JSONOutput.line(SendOutcome(msgID: entry.msgID, status: entry.status.rawValue, result: entry.result, error: entry.error)))
         } else {
             FileHandle.standardOutput.write(Data(entry.result))
             let error = entry.error.isEmpty ? "" : ": \(entry.error)"
@@ -134,10 +130,5 @@ struct SendCommand: AsyncParsableCommand {
         case .failure: throw ExitCode(CommandFailure.Status.failure.rawValue)
         case .timeout: throw ExitCode(CommandFailure.Status.timeout.rawValue)
         }
-    }
-
-    static func json(_ object: [String: String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -18,7 +18,7 @@ struct StatusCommand: AsyncParsableCommand {
     var handlerRuns = 10
 
     func run() async throws {
-        try await CommandFailure.reporting {
+        try await CommandFailure.reporting(json: json) {
             let configuration = try options.load()
             let outbox = try OutboxAccess.open(configuration)
             // A damaged outbox is reported as such, not as a count that may be wrong.

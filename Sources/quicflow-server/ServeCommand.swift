@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import QuicFlowConfigFile
+import QuicFlow
 import QuicFlowServerApp
 import ServiceLifecycle
 import UnixSignals
@@ -28,10 +29,11 @@ struct ServeCommand: AsyncParsableCommand {
             settings = try options.settings()
             let checked = try settings.validated()
             let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+            guard let format = LogLineHandler.Format(rawValue: options.logFormat) else {
+                throw ServerAppError(.invalidConfiguration, "--log-format \(options.logFormat) is not a format; use \(LogLineHandler.formatNames.joined(separator: " or "))")
+            }
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
+                LogLineHandler(label: label, format: format, level: level)
             }
             logger = Logger(label: "quicflow.server")
             app = try ServerApp(checked, logger: logger)

@@ -36,6 +36,8 @@ struct ServerOptions: ParsableArguments {
     var onMessage: String?
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "level"))
     var logLevel: String?
+    @Option(help: ArgumentHelp("text (message first, then key=value fields) or json (one object per line).", valueName: "format"))
+    var logFormat: String = "text"
 
     /// The file's settings with the flags applied.
     func settings() throws(ServerAppError) -> ServerSettings {

@@ -12,7 +12,7 @@ struct BroadcastCommand: AsyncParsableCommand {
     @Option(help: "The payload as text.") var payload = ""
 
     func run() async throws {
-        try await CtlFailure.reporting {
+        try await CtlFailure.reporting(json: options.json) {
             let body = try JSONSerialization.data(withJSONObject: ["type": type, "payload": payload])
             let reply = try await options.client().request("POST", "/v1/broadcast", body: [UInt8](body))
             guard reply.status == 200 else { throw CtlFailure.from(reply) }

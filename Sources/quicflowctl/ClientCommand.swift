@@ -11,7 +11,7 @@ struct ClientCommand: AsyncParsableCommand {
     @Argument(help: "The client id.") var id: String
 
     func run() async throws {
-        try await CtlFailure.reporting {
+        try await CtlFailure.reporting(json: options.json) {
             let reply = try await options.client().request("GET", "/v1/clients/\(PathComponent.escape(id))")
             guard reply.status == 200 else { throw CtlFailure.from(reply, notFound: .offline) }
             if options.json { return printOut(reply.bodyText + "\n") }
@@ -20,8 +20,8 @@ struct ClientCommand: AsyncParsableCommand {
             printOut("""
                 client          \(client.clientID)
                 remote address  \(client.remoteAddress)
-                connected       \(ClientRecord.age(now - client.connectedAt))
-                last heartbeat  \(ClientRecord.age(now - client.lastHeartbeat))
+                connected       \(client.connectedAt) (\(ClientRecord.age(since: client.connectedAt, now: now)))
+                last heartbeat  \(client.lastHeartbeat) (\(ClientRecord.age(since: client.lastHeartbeat, now: now)))
 
                 """)
         }

@@ -9,7 +9,7 @@ struct ClientsCommand: AsyncParsableCommand {
     @OptionGroup var options: AdminOptions
 
     func run() async throws {
-        try await CtlFailure.reporting {
+        try await CtlFailure.reporting(json: options.json) {
             let reply = try await options.client().request("GET", "/v1/clients")
             guard reply.status == 200 else { throw CtlFailure.from(reply) }
             if options.json { return printOut(reply.bodyText + "\n") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuicFlowCtl
+import QuicFlowJSON
 
 /// Ends a command: prints `quicflowctl: MESSAGE` to standard error and exits
 /// with `status`.
@@ -13,16 +14,25 @@ struct CtlFailure: Error {
         self.message = message
     }
 
-    /// Runs `body`, turning failures into their message and exit status.
-    static func reporting(_ body: () async throws -> Void) async throws {
+    /// Runs `body`, turning failures into their message (on standard error)
+    /// and exit status; with `json`, also into a ``JSONErrorObject`` on
+    /// standard output, so that `--json` always prints JSON.
+    static func reporting(json: Bool = false, _ body: () async throws -> Void) async throws {
+        func fail(_ message: String, _ status: CtlExitStatus) -> ExitCode {
+            printError(message)
+            if json { printOut(JSONOutput.line(JSONErrorObject(error: message, exitStatus: status.rawValue)) + "\n") }
+            return ExitCode(status.rawValue)
+        }
         do {
             try await body()
         } catch let failure as CtlFailure {
-            printError(failure.message)
-            throw ExitCode(failure.status.rawValue)
+            throw fail(failure.message, failure.status)
         } catch let error as AdminClientError {
-            printError(error.message)
-            throw ExitCode(CtlExitStatus.requestFailed.rawValue)
+            throw fail(error.message, .requestFailed)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw fail("\(error)", .requestFailed)
         }
     }
 

@@ -12,7 +12,7 @@ struct EventsCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many events.") var count: Int?
 
     func run() async throws {
-        try await CtlFailure.reporting {
+        try await CtlFailure.reporting(json: options.json) {
             var seen = 0
             let limit = count
             let json = options.json

@@ -12,7 +12,7 @@ struct MessageCommand: AsyncParsableCommand {
     @Argument(help: "The msg_id that send printed.") var msgID: String
 
     func run() async throws {
-        try await CtlFailure.reporting {
+        try await CtlFailure.reporting(json: options.json) {
             let reply = try await options.client().request("GET", "/v1/messages/\(PathComponent.escape(msgID))")
             guard reply.status == 200 else { throw CtlFailure.from(reply, notFound: .offline) }
             if options.json { return printOut(reply.bodyText + "\n") }

@@ -34,7 +34,7 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await CtlFailure.reporting {
+        try await CtlFailure.reporting(json: options.json) {
             var body: [String: Any] = ["type": type, "wait_ack": !noWait, "timeout_ms": try milliseconds(timeout, "--timeout")]
             body["payload_base64"] = try payloadBytes().base64EncodedString()
             if queueIfOffline {

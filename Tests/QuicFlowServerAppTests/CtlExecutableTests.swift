@@ -9,6 +9,7 @@ import Testing
 @Suite("quicflowctl executable", .timeLimit(.minutes(1)))
 struct CtlExecutableTests {
     static let ctl = BuiltExecutable("quicflowctl", environmentOverride: "QUICFLOW_CTL_BIN")
+    static var rfc3339Millis: Regex<Substring> { #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/# }
 
     @Test("clients, client, send with its exit statuses, queue, message, broadcast, events, metrics, token errors")
     func operatorCommands() async throws {
@@ -42,8 +43,17 @@ struct CtlExecutableTests {
         let clientsJSON = try await ctl(["clients", "--json"])
         let list = try JSONDecoder().decode([ClientRecord].self, from: Data(clientsJSON.stdout.utf8))
         #expect(list.map(\.clientID) == ["device-7"])
+        // Times are RFC 3339 with milliseconds, as in every --json.
+        #expect(list.allSatisfy { $0.connectedAt.wholeMatch(of: Self.rfc3339Millis) != nil }, "\(clientsJSON)")
+        #expect(list.allSatisfy { $0.lastHeartbeat.wholeMatch(of: Self.rfc3339Millis) != nil }, "\(clientsJSON)")
         #expect(try await ctl(["client", "device-7"]).stdout.contains("remote address  127.0.0.1:"))
         #expect(try await ctl(["client", "device-404"]).status == 3)
+        // A failure under --json is a JSON error object on stdout, with the exit status as a number.
+        let absent = try await ctl(["client", "device-404", "--json"])
+        #expect(absent.status == 3)
+        let absentError = try JSONSerialization.jsonObject(with: Data(absent.stdout.utf8)) as? [String: Any]
+        #expect(absentError?["exit_status"] as? Int == 3, "\(absent)")
+        #expect((absentError?["error"] as? String)?.isEmpty == false, "\(absent)")
 
         let success = try await ctl(["send", "device-7", "--type", "command", "--payload", "reboot"])
         #expect(success.status == 0, "\(success)")
@@ -75,6 +85,10 @@ struct CtlExecutableTests {
         let broadcast = try await ctl(["broadcast", "--type", "event", "--payload", "hello"])
         #expect(broadcast.stdout == "reached 1 clients\n", "\(broadcast)")
         #expect(try await ctl(["metrics"]).stdout.contains("quicflow_connected_clients"))
+        // Prometheus text has no JSON form here: the flag is refused, not ignored.
+        let metricsJSON = try await ctl(["metrics", "--json"])
+        #expect(metricsJSON.status == 64, "\(metricsJSON)")
+        #expect(metricsJSON.stderr.contains("Prometheus text format only"), "\(metricsJSON)")
 
         // events --count 2: the device's disconnect and reconnect.
         async let events = ctl(["events", "--count", "2", "--json"])
@@ -87,6 +101,10 @@ struct CtlExecutableTests {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["event"] as? String
         }
         #expect(names == ["disconnect", "connect"], "\(followed)")
+        let eventTimes = followed.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["time"] as? String
+        }
+        #expect(eventTimes.count == 2 && eventTimes.allSatisfy { $0.wholeMatch(of: Self.rfc3339Millis) != nil }, "\(followed)")
 
         // Token problems are request failures (4) with a message.
         let wrongToken = harness.directory + "/wrong"

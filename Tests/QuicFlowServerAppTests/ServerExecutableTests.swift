@@ -109,6 +109,45 @@ struct ServerExecutableTests {
         #expect(fixed.stdout.contains("ok (QUIC 127.0.0.1:0, admin 127.0.0.1:0, on-message /bin/cat"), "\(fixed)")
     }
 
+    @Test("--log-format json: every line is one JSON object; a server without client certificates warns that any client can claim any id, one with them does not")
+    func logFormat() async throws {
+        let harness = try ServerHarness()
+        let log = harness.directory + "/server.log"
+        let common = [
+            "serve", "--cert", harness.files.certificateFile, "--key", harness.files.keyFile,
+            "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+        ]
+        let open = try BackgroundServer(Self.server.path, common + ["--log-format", "json"], stderrFile: log)
+        try await eventually("the server to say it listens") {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("quicflow-server listening")
+        }
+        open.terminate()
+        #expect(await open.exited() == 0)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        let objects = lines.map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+        #expect(!objects.isEmpty && objects.allSatisfy { $0 != nil }, "every line JSON: \(lines)")
+        let warning = objects.compactMap { $0 }.first { $0["message"]?.hasPrefix("clients are not authenticated") == true }
+        #expect(warning?["level"] == "warning", "\(lines)")
+        let messages = objects.compactMap { $0?["message"] }
+        #expect(messages.contains("quicflow-server listening"), "\(lines)")
+
+        let secured = try BackgroundServer(
+            Self.server.path, common + ["--client-ca", harness.files.caFile, "--require-client-cert"], stderrFile: log)
+        try await eventually("the secured server to say it listens") {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("quicflow-server listening")
+        }
+        secured.terminate()
+        #expect(await secured.exited() == 0)
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(!text.contains("not authenticated"), "\(text)")
+        // Text lines: the message comes right after the level and label.
+        #expect(text.contains(" notice quicflow.server: quicflow-server listening "), "\(text)")
+
+        let badFormat = try await Self.server.run(common + ["--log-format", "yaml"])
+        #expect(badFormat.status == 78)
+        #expect(badFormat.stderr.contains("--log-format yaml is not a format; use text or json"), "\(badFormat)")
+    }
+
     @Test("a second server on the same data directory exits 1 and names the first one's pid")
     func oneServerPerDataDirectory() async throws {
         let harness = try ServerHarness()
@@ -177,12 +216,18 @@ struct ServerExecutableTests {
         private let ended: AsyncStream<Int32>
         let pid: Int32
 
-        init(_ path: String, _ arguments: [String]) throws {
+        /// Starts `path`; its standard error goes to `stderrFile` when given.
+        init(_ path: String, _ arguments: [String], stderrFile: String? = nil) throws {
             process = Process()
             process.executableURL = URL(fileURLWithPath: path)
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            if let stderrFile {
+                _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
+                process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
+            } else {
+                process.standardError = FileHandle.nullDevice
+            }
             let (ended, end) = AsyncStream.makeStream(of: Int32.self)
             self.ended = ended
             process.terminationHandler = { end.yield($0.terminationStatus); end.finish() }

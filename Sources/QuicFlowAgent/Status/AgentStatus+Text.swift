@@ -1,4 +1,5 @@
 public import Foundation
+import QuicFlowJSON
 
 extension AgentStatus {
     /// The status for people: one fact per line, times in UTC with how long
@@ -83,18 +84,15 @@ extension AgentStatus {
 
 extension AgentStatus {
     /// The status as `status --json` prints it: pretty-printed, keys
-    /// sorted, times in ISO 8601 UTC.
+    /// sorted, times in RFC 3339 UTC with milliseconds (``JSONOutput``).
     public func jsonText() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        let encoder = JSONOutput.encoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
         return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
     }
 
     /// Reads `status --json` output back.
     public static func decode(json: [UInt8]) throws -> AgentStatus {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(AgentStatus.self, from: Data(json))
+        try JSONOutput.decoder().decode(AgentStatus.self, from: Data(json))
     }
 }

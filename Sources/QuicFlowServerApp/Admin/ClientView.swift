@@ -1,15 +1,16 @@
 import Hummingbird
 import NIOCore
 import QuicFlow
+import QuicFlowJSON
 
 /// A connected client, as `GET /v1/clients` shows it.
 struct ClientView: ResponseEncodable, Decodable, Sendable {
     let clientID: String
     let remoteAddress: String
-    /// Unix milliseconds.
-    let connectedAt: Int64
-    /// Unix milliseconds of the last PING.
-    let lastHeartbeat: Int64
+    /// RFC 3339 with milliseconds (``JSONTime``).
+    let connectedAt: String
+    /// When the last PING came, RFC 3339 with milliseconds.
+    let lastHeartbeat: String
 
     enum CodingKeys: String, CodingKey {
         case clientID = "client_id"
@@ -23,7 +24,7 @@ struct ClientView: ResponseEncodable, Decodable, Sendable {
         let ip = info.remoteAddress.ipAddress ?? "\(info.remoteAddress)"
         let host = ip.contains(":") ? "[\(ip)]" : ip
         remoteAddress = info.remoteAddress.port.map { "\(host):\($0)" } ?? host
-        connectedAt = info.connectedAt
-        lastHeartbeat = info.lastHeartbeat
+        connectedAt = JSONTime.string(unixMillis: info.connectedAt)
+        lastHeartbeat = JSONTime.string(unixMillis: info.lastHeartbeat)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import QuicFlowJSON
 
 /// A message's state, as `GET /v1/messages/{msg_id}` shows it.
 struct MessageView: ResponseEncodable, Decodable, Sendable {
@@ -15,11 +16,11 @@ struct MessageView: ResponseEncodable, Decodable, Sendable {
     let error: String
     /// Whether the result came from a late RESPONSE message.
     let late: Bool
-    /// Unix milliseconds.
-    let createdAt: Int64
-    let updatedAt: Int64
-    /// Unix milliseconds; absent for messages that were never queued.
-    let expiresAt: Int64?
+    /// RFC 3339 with milliseconds (``JSONTime``).
+    let createdAt: String
+    let updatedAt: String
+    /// RFC 3339; absent for messages that were never queued.
+    let expiresAt: String?
 
     enum CodingKeys: String, CodingKey {
         case type, state, status, result, error, late
@@ -41,8 +42,8 @@ struct MessageView: ResponseEncodable, Decodable, Sendable {
         resultBase64 = (record.result ?? Data()).base64EncodedString()
         error = record.error ?? ""
         late = record.late
-        createdAt = Int64(record.createdAt * 1_000)
-        updatedAt = Int64(record.updatedAt * 1_000)
-        expiresAt = record.expiresAt.map { Int64($0 * 1_000) }
+        createdAt = JSONTime.string(unixMillis: Int64(record.createdAt * 1_000))
+        updatedAt = JSONTime.string(unixMillis: Int64(record.updatedAt * 1_000))
+        expiresAt = record.expiresAt.map { JSONTime.string(unixMillis: Int64($0 * 1_000)) }
     }
 }

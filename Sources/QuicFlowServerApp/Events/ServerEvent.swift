@@ -1,4 +1,5 @@
 import Foundation
+import QuicFlowJSON
 
 /// One thing that happened on the server, as `GET /v1/events` streams it:
 /// the SSE event name is ``event``, its data this value as JSON.
@@ -7,8 +8,8 @@ import Foundation
 struct ServerEvent: Codable, Sendable, Hashable {
     /// `connect`, `disconnect`, `message`, `queued`, `delivered` or `expired`.
     var event: String
-    /// Unix milliseconds.
-    var time: Int64 = Int64(Date().timeIntervalSince1970 * 1_000)
+    /// When it happened, RFC 3339 with milliseconds (``JSONTime``).
+    var time = JSONTime.string(from: Date())
     var clientID: String?
     var remoteAddress: String?
     /// Why a session ended (disconnect).
@@ -60,8 +61,7 @@ struct ServerEvent: Codable, Sendable, Hashable {
     /// The event in the text/event-stream format: `id`, `event` and one
     /// `data` line of JSON, then a blank line.
     func serverSentEvent(id: UInt64) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONOutput.encoder()
         // JSON has no raw newlines, so one data line carries it whole.
         let json = (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return "id: \(id)\nevent: \(event)\ndata: \(json)\n\n"

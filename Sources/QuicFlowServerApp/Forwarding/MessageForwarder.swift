@@ -135,7 +135,7 @@ actor MessageForwarder {
                     retries[record.msgID] = DeliveryRetry(attempts: attempts, due: ContinuousClock.now + delay)
                     logger.warning("cannot deliver a queued message yet; it stays queued", metadata: [
                         "client_id": "\(clientID)", "msg_id": "\(record.msgID)", "error": "\(error)",
-                        "attempt": "\(attempts)", "retry_in": "\(delay)",
+                        "attempt": "\(attempts)", "retry_in": "\(delay.logText)",
                     ])
                     return
                 }
