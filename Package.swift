@@ -219,6 +219,8 @@ let package = Package(
         .executableTarget(
             name: "quicflowctl",
             dependencies: [
+                // Backoff, for reconnecting `events`.
+                "QuicFlow",
                 "QuicFlowJSON",
                 "QuicFlowBuildInfo",
                 "QuicFlowCtl",

@@ -80,13 +80,15 @@ public struct AdminClient: Sendable {
     ///   error's status, with `errorBody` set).
     /// - Throws: ``AdminClientError`` (`connection`).
     public func followEvents(
+        after lastEventID: UInt64? = nil,
         onEvent: (AdminEvent) async throws -> Bool
     ) async throws(AdminClientError) -> AdminReply {
         do {
             var status = 0
             var parser = ServerSentEventParser()
             var errorBody: [UInt8] = []
-            try await exchange("GET", "/v1/events", body: nil) { head in
+            let resume = lastEventID.map { ["Last-Event-ID": "\($0)"] } ?? [:]
+            try await exchange("GET", "/v1/events", body: nil, headers: resume) { head in
                 status = Int(head.status.code)
             } onBody: { buffer in
                 guard status == 200 else {
@@ -113,7 +115,7 @@ public struct AdminClient: Sendable {
     /// One request on a fresh connection; `onBody` returns `false` to stop
     /// reading (the connection is then closed).
     private func exchange(
-        _ method: String, _ path: String, body: [UInt8]?,
+        _ method: String, _ path: String, body: [UInt8]?, headers extra: [String: String] = [:],
         onHead: (HTTPResponseHead) -> Void,
         onBody: (ByteBuffer) async throws -> Bool
     ) async throws {
@@ -131,6 +133,7 @@ public struct AdminClient: Sendable {
             headers.add(name: "Connection", value: "close")
             headers.add(name: "User-Agent", value: "quicflowctl")
             if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+            for (name, value) in extra { headers.add(name: name, value: value) }
             if let body {
                 headers.add(name: "Content-Type", value: "application/json")
                 headers.add(name: "Content-Length", value: "\(body.count)")

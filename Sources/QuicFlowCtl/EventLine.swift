@@ -1,4 +1,5 @@
 import Foundation
+import QuicFlowJSON
 
 /// An admin event as one line of text: `TIME EVENT key=value ...`.
 public enum EventLine {
@@ -15,9 +16,8 @@ public enum EventLine {
         line += event.event
         for key in keys {
             guard let value = object[key] else { continue }
-            let text = "\(value)"
-            let needsQuotes = text.contains(" ") || text.isEmpty || text.contains("\"")
-            line += " \(key)=" + (needsQuotes ? "\"\(text.replacingOccurrences(of: "\"", with: "\\\""))\"" : text)
+            // A multi-line payload stays on its one line, escaped.
+            line += " \(key)=" + TextLine.value("\(value)")
         }
         return line + "\n"
     }

@@ -237,6 +237,12 @@ public final class ServerApp: Sendable {
         return "\(error)"
     }
 
+    /// A round trip through the backbone's actor: the watchdog's proof that
+    /// the server still runs.
+    public func probe() async {
+        _ = await server.localAddress
+    }
+
     /// How many `GET /v1/events` listeners are attached.
     public var eventListenerCount: Int { events.listenerCount }
 

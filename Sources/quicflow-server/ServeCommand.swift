@@ -46,14 +46,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
         await app.prepare()
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: app.services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+            services: app.services().map { .init(service: $0) } + [
+                // Type=notify: READY=1 once both listeners are bound, WATCHDOG=1 through the backbone's actor.
+                .init(service: SystemdNotifierService(
+                    ready: {
+                        let quic = await app.backboneListeningAddress()?.hostPort ?? "?"
+                        let admin = await app.adminListeningAddress()?.hostPort ?? "?"
+                        logger.notice("quicflow-server listening", metadata: ["quic": "\(quic)", "admin": "\(admin)"])
+                        return "listening: QUIC \(quic), admin \(admin)"
+                    },
+                    probe: { await app.probe() }))
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        let announce = Task {
-            if let quic = await app.backboneListeningAddress(), let admin = await app.adminListeningAddress() {
-                logger.notice("quicflow-server listening", metadata: ["quic": "\(quic)", "admin": "\(admin)"])
-            }
-        }
-        defer { announce.cancel() }
         do {
             try await group.run()
         } catch {

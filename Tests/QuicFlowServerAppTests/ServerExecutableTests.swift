@@ -148,6 +148,32 @@ struct ServerExecutableTests {
         #expect(badFormat.stderr.contains("--log-format yaml is not a format; use text or json"), "\(badFormat)")
     }
 
+    @Test("Type=notify: READY=1 with the addresses once both listeners are bound, WATCHDOG=1 while it runs, STOPPING=1 on SIGTERM")
+    func systemdNotify() async throws {
+        let harness = try ServerHarness()
+        let socket = try NotifySocket()
+        let server = try BackgroundServer(
+            Self.server.path,
+            ["serve", "--cert", harness.files.certificateFile, "--key", harness.files.keyFile,
+             "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
+            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"])
+        var notifications = socket.notifications.makeAsyncIterator()
+        let ready = await notifications.next()
+        #expect(ready?.hasPrefix("READY=1\nSTATUS=listening: QUIC 127.0.0.1:") == true, "\(ready ?? "nothing")")
+        #expect(ready?.contains(", admin 127.0.0.1:") == true, "\(ready ?? "nothing")")
+        #expect(await notifications.next() == "WATCHDOG=1")
+        #expect(await notifications.next() == "WATCHDOG=1")
+        server.terminate()
+        var last: String?
+        while let next = await notifications.next() {
+            last = next
+            if next == "STOPPING=1" { break }
+        }
+        #expect(last == "STOPPING=1")
+        #expect(await server.exited() == 0)
+        socket.close()
+    }
+
     @Test("a second server on the same data directory exits 1 and names the first one's pid")
     func oneServerPerDataDirectory() async throws {
         let harness = try ServerHarness()
@@ -217,11 +243,22 @@ struct ServerExecutableTests {
         let pid: Int32
 
         /// Starts `path`; its standard error goes to `stderrFile` when given.
-        init(_ path: String, _ arguments: [String], stderrFile: String? = nil) throws {
+        init(
+            _ path: String, _ arguments: [String], stdoutFile: String? = nil, stderrFile: String? = nil,
+            environment: [String: String] = [:]
+        ) throws {
             process = Process()
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             process.executableURL = URL(fileURLWithPath: path)
             process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
+            if let stdoutFile {
+                _ = FileManager.default.createFile(atPath: stdoutFile, contents: nil)
+                process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutFile))
+            } else {
+                process.standardOutput = FileHandle.nullDevice
+            }
             if let stderrFile {
                 _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
                 process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))

@@ -57,9 +57,9 @@ public struct LogLineHandler: LogHandler {
         let time = JSONTime.string(from: Date())
         switch format {
         case .text:
-            var line = "\(time) \(event.level) \(label): \(Self.oneLine(event.message.description))"
+            var line = "\(time) \(event.level) \(label): \(TextLine.escaped(event.message.description))"
             for key in fields.keys.sorted() {
-                line += " \(key)=\(Self.quoted(Self.oneLine("\(fields[key]!)")))"
+                line += " \(key)=\(TextLine.value("\(fields[key]!)"))"
             }
             write(line + "\n")
         case .json:
@@ -72,17 +72,5 @@ public struct LogLineHandler: LogHandler {
             object["message"] = event.message.description
             write(JSONOutput.line(object) + "\n")
         }
-    }
-
-    /// `text` with newlines and tabs escaped, so that one event stays one line.
-    static func oneLine(_ text: String) -> String {
-        guard text.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\t" }) else { return text }
-        return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
-            .replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t")
-    }
-
-    private static func quoted(_ value: String) -> String {
-        guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }

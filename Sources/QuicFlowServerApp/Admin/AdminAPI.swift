@@ -100,15 +100,25 @@ enum AdminAPI {
             }
             return MessageView(record)
         }
-        protected.get("v1/events") { _, _ in
-            let stream = events.subscribe()
+        protected.get("v1/events") { request, _ in
+            // A listener that reconnects says where it was (SSE's Last-Event-ID).
+            let lastEventID = request.headers[values: HTTPField.Name("Last-Event-ID")!].first.flatMap { UInt64($0) }
+            let subscription = events.subscribe(after: lastEventID)
             return Hummingbird.Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
                     // First, so that the listener knows that it will see what happens from now on.
                     try await writer.write(ByteBuffer(string: ServerEvent("subscribed").serverSentEvent(id: 0)))
-                    for await numbered in stream.cancelOnGracefulShutdown() {
+                    if let gap = subscription.gap {
+                        var event = ServerEvent("gap")
+                        event.error = gap
+                        try await writer.write(ByteBuffer(string: event.serverSentEvent(id: 0)))
+                    }
+                    for numbered in subscription.replay {
+                        try await writer.write(ByteBuffer(string: numbered.event.serverSentEvent(id: numbered.id)))
+                    }
+                    for await numbered in subscription.live.cancelOnGracefulShutdown() {
                         try await writer.write(ByteBuffer(string: numbered.event.serverSentEvent(id: numbered.id)))
                     }
                     try await writer.finish(nil)

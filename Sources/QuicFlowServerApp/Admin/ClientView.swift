@@ -21,9 +21,7 @@ struct ClientView: ResponseEncodable, Decodable, Sendable {
 
     init(_ info: ClientInfo) {
         clientID = info.clientID
-        let ip = info.remoteAddress.ipAddress ?? "\(info.remoteAddress)"
-        let host = ip.contains(":") ? "[\(ip)]" : ip
-        remoteAddress = info.remoteAddress.port.map { "\(host):\($0)" } ?? host
+        remoteAddress = info.remoteAddress.hostPort
         connectedAt = JSONTime.string(unixMillis: info.connectedAt)
         lastHeartbeat = JSONTime.string(unixMillis: info.lastHeartbeat)
     }

@@ -69,8 +69,11 @@ final class AgentProcess: Sendable {
     private let exit: Task<Exit, Never>
 
     /// Starts `quicflow-agent run --config configPath`, logging to `logPath`.
-    init(config configPath: String, logPath: String, extraArguments: [String] = []) throws {
+    init(config configPath: String, logPath: String, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.executableURL = URL(fileURLWithPath: AgentExecutable.path)
         process.arguments = ["run", "--config", configPath, "--log-level", "debug"] + extraArguments
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
