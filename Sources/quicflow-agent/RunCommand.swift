@@ -69,7 +69,12 @@ struct RunCommand: AsyncParsableCommand {
             }
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
-                    services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    services: [
+                        .init(service: agent),
+                        // Type=notify: READY=1 once the agent serves, WATCHDOG=1 through its actor.
+                        .init(service: SystemdNotifierService(ready: { await agent.serving() }, probe: { await agent.probe() })),
+                    ],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {
                 try await group.run()
             } catch let error as AgentError {

@@ -14,6 +14,7 @@ import QuicFlowConfigFile
 /// concurrency = 1
 /// user = "root"
 /// env = { LANG = "C.UTF-8" }
+/// kill_leftovers = true
 /// ```
 public struct HandlerConfiguration: Sendable, Hashable {
     /// Default of ``timeout``: 30 seconds.
@@ -38,6 +39,12 @@ public struct HandlerConfiguration: Sendable, Hashable {
     public let user: String?
     /// `env`: variables set for the handler; default none.
     public let environment: [String: String]
+    /// `kill_leftovers`: whether processes the handler leaves behind are
+    /// ended when it exits (its process group and session, and with the
+    /// agent daemon also those that left them with `setsid`); default
+    /// `true`. `false` keeps them running, for a handler that starts a
+    /// long-lived helper on purpose. A timeout stops the group either way.
+    public let killLeftovers: Bool
 
     /// Checks and stores a handler configuration, as the `[handlers.*]`
     /// and `[commands.*]` tables would.
@@ -50,7 +57,8 @@ public struct HandlerConfiguration: Sendable, Hashable {
         maxOutput: Int = HandlerConfiguration.defaultMaxOutput,
         concurrency: Int = HandlerConfiguration.defaultConcurrency,
         user: String? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        killLeftovers: Bool = true
     ) throws(AgentError) {
         let problems = ConfigurationProblems()
         if !executable.hasPrefix("/") {
@@ -74,13 +82,13 @@ public struct HandlerConfiguration: Sendable, Hashable {
         }
         self.init(
             checkedExecutable: executable, arguments: arguments, timeout: timeout, maxOutput: maxOutput,
-            concurrency: concurrency, user: user, environment: environment)
+            concurrency: concurrency, user: user, environment: environment, killLeftovers: killLeftovers)
     }
 
     /// Stores values that are already checked.
     private init(
         checkedExecutable executable: String, arguments: [String], timeout: Duration, maxOutput: Int,
-        concurrency: Int, user: String?, environment: [String: String]
+        concurrency: Int, user: String?, environment: [String: String], killLeftovers: Bool
     ) {
         self.executable = executable
         self.arguments = arguments
@@ -89,10 +97,11 @@ public struct HandlerConfiguration: Sendable, Hashable {
         self.concurrency = concurrency
         self.user = user
         self.environment = environment
+        self.killLeftovers = killLeftovers
     }
 
     /// The keys a handler table may hold.
-    static let keys = ["exec", "args", "timeout", "max_output", "concurrency", "user", "env"]
+    static let keys = ["exec", "args", "timeout", "max_output", "concurrency", "user", "env", "kill_leftovers"]
 
     /// Reads a handler table, reporting every problem with its full key
     /// name; `nil` when `exec` is missing or invalid (already reported).
@@ -108,11 +117,12 @@ public struct HandlerConfiguration: Sendable, Hashable {
         let concurrency = table.integer("concurrency", atLeast: 1)
         let user = table.string("user")
         let environment = table.stringTable("env")
+        let killLeftovers = table.bool("kill_leftovers")
         guard let executable else { return nil }
         self.init(
             checkedExecutable: executable, arguments: arguments ?? [], timeout: timeout ?? Self.defaultTimeout,
             maxOutput: maxOutput ?? Self.defaultMaxOutput, concurrency: concurrency ?? Self.defaultConcurrency,
-            user: user, environment: environment ?? [:])
+            user: user, environment: environment ?? [:], killLeftovers: killLeftovers ?? true)
     }
 
     /// The same handler with `variables` added to its environment (they
@@ -120,7 +130,8 @@ public struct HandlerConfiguration: Sendable, Hashable {
     public func adding(environment variables: [String: String]) -> HandlerConfiguration {
         HandlerConfiguration(
             checkedExecutable: executable, arguments: arguments, timeout: timeout, maxOutput: maxOutput,
-            concurrency: concurrency, user: user, environment: environment.merging(variables) { $1 })
+            concurrency: concurrency, user: user, environment: environment.merging(variables) { $1 },
+            killLeftovers: killLeftovers)
     }
 }
 

@@ -40,7 +40,16 @@ struct HandlerLaunch: Sendable {
 
     /// Runs the process to its end, telling `group` its pid as soon as it
     /// has started. Stopping it on timeout is the caller's business.
-    func run(in group: HandlerProcessGroup) async -> Result {
+    ///
+    /// `started` is called with the pid before the payload is written;
+    /// `exited` once the process has exited but before it is reaped, so that
+    /// its pid, the id of its process group and session, stays reserved
+    /// while `exited` deals with what it left in them.
+    func run(
+        in group: HandlerProcessGroup,
+        started: @escaping @Sendable (pid_t) async -> Void = { _ in },
+        exited: @escaping @Sendable (pid_t) async -> Void = { _ in }
+    ) async -> Result {
         let payload = self.payload
         let maxOutput = self.maxOutput
         do {
@@ -53,7 +62,9 @@ struct HandlerLaunch: Sendable {
                 output: .sequence,
                 error: .sequence
             ) { execution in
-                group.attach(execution.processIdentifier.value)
+                let pid = execution.processIdentifier.value
+                group.attach(pid)
+                await started(pid)
                 // Writing and both reads run side by side: a handler may
                 // fill its output pipe before it reads its input. All three
                 // end when the process ends, even if something it started
@@ -85,6 +96,11 @@ struct HandlerLaunch: Sendable {
                         case .errorTail(let tail): streams.errorTail = tail
                         }
                     }
+                    // swift-subprocess reaps the process only after this
+                    // closure returns.
+                    await HandlerLeftovers.waitForExit(ofChild: pid)
+                    group.markExited()
+                    await exited(pid)
                     return streams
                 }
             }

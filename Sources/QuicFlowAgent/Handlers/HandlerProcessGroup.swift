@@ -23,6 +23,8 @@ final class HandlerProcessGroup: Sendable {
         var leader: pid_t?
         var phase = Phase.running
         var timedOut = false
+        var exitedAt: ContinuousClock.Instant?
+        var record: HandlerGroupRecord?
     }
 
     private let state = Mutex(State())
@@ -47,15 +49,39 @@ final class HandlerProcessGroup: Sendable {
         if let signal { _ = kill(-pid, signal) }
     }
 
+    /// When the handler itself exited (its leftovers may still be being
+    /// stopped); `nil` while it runs.
+    var exitedAt: ContinuousClock.Instant? {
+        state.withLock { $0.exitedAt }
+    }
+
+    /// Notes that the handler has exited (it is not reaped yet).
+    func markExited() {
+        state.withLock { state in
+            if state.exitedAt == nil { state.exitedAt = ContinuousClock.now }
+        }
+    }
+
+    /// What was written to the ``HandlerGroupJournal`` for this run, if anything.
+    var record: HandlerGroupRecord? {
+        get { state.withLock { $0.record } }
+        set { state.withLock { $0.record = newValue } }
+    }
+
     /// Sends SIGTERM to the whole group (the handler and everything it
     /// started that stayed in its group), recording that the run timed out.
-    func terminateOnTimeout() {
-        let leader = state.withLock { state -> pid_t? in
+    /// Does nothing and returns `false` once the handler has exited: a
+    /// deadline passing while its leftovers are being stopped is no timeout.
+    @discardableResult
+    func terminateOnTimeout() -> Bool {
+        let (due, leader) = state.withLock { state -> (Bool, pid_t?) in
+            guard state.exitedAt == nil else { return (false, nil) }
             state.timedOut = true
             state.phase = .terminating
-            return state.leader
+            return (true, state.leader)
         }
         if let leader { _ = kill(-leader, SIGTERM) }
+        return due
     }
 
     /// Sends SIGKILL to the whole group.

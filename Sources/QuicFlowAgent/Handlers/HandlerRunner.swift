@@ -40,9 +40,17 @@ import SystemPackage
 ///   ``HandlerConfiguration/timeout`` the whole group gets SIGTERM, and whatever is
 ///   still alive 2 seconds later gets SIGKILL, so processes the handler
 ///   started die with it; the answer is TIMEOUT
-///   (`handler timed out after 30s`). Processes a handler leaves behind
-///   when it exits on its own are not touched; a handler that needs a
-///   long-lived helper should hand it to the service manager.
+///   (`handler timed out after 30s`).
+/// - When the handler exits on its own, whatever it left running in its
+///   group or session (`sleep 300 &`) gets SIGTERM, then SIGKILL 2 seconds
+///   later, and the count is logged at notice; the answer waits for that.
+///   ``HandlerConfiguration/killLeftovers`` `false` keeps them instead.
+///   Processes that left the session with `setsid` are ended too, but only
+///   in a process that called ``adoptOrphans()`` (the agent daemon): see
+///   ``HandlerOrphans``.
+/// - With a ``HandlerGroupJournal``, each running handler's group is
+///   recorded until its run is over, and ``endGroupsLeftRunning()`` ends the
+///   groups a crashed predecessor left.
 /// - At most ``HandlerConfiguration/concurrency`` runs of the same executable path
 ///   happen at once; further runs wait in arrival order. Specs that name the
 ///   same executable share one limit.
@@ -90,14 +98,21 @@ public struct HandlerRunner: Sendable {
     private let limiter = HandlerConcurrencyLimiter()
     private let baseEnvironment: [String: String]
     private let logger: Logger
+    private let journal: (any HandlerGroupJournal)?
 
     /// Creates a runner. Runners are cheap to copy; copies share their
     /// concurrency limits.
-    /// - Parameter logger: Where refusals, timeouts and failures to start are
-    ///   reported.
-    public init(logger: Logger = Logger(label: "quicflow.agent.handlers")) {
+    /// - Parameters:
+    ///   - logger: Where refusals, timeouts, failures to start and ended
+    ///     leftovers are reported.
+    ///   - journal: Where the process group of each running handler is
+    ///     recorded, for ``endGroupsLeftRunning()``; `nil` records nothing.
+    public init(
+        logger: Logger = Logger(label: "quicflow.agent.handlers"), journal: (any HandlerGroupJournal)? = nil
+    ) {
         Self.ignoreBrokenPipes
         self.logger = logger
+        self.journal = journal
         var environment: [String: String] = [:]
         for name in ["PATH", "HOME", "LANG"] {
             if let value = getenv(name) { environment[name] = String(cString: value) }
@@ -141,7 +156,7 @@ public struct HandlerRunner: Sendable {
 
         let metadata: Logger.Metadata = [
             "handler": "\(spec.executable)", "msg_id": "\(message.msgID)", "status": "\(outcome.status)",
-            "duration": "\(outcome.duration)",
+            "duration": "\(outcome.duration.logText)",
         ]
         switch outcome.status {
         case .success: logger.debug("handler finished", metadata: metadata)
@@ -252,9 +267,20 @@ public struct HandlerRunner: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let group = HandlerProcessGroup()
+        let orphans = HandlerOrphans.shared
+        let token = orphans.begin(killLeftovers: spec.killLeftovers)
 
         let result: HandlerLaunch.Result = await withTaskGroup(of: Event.self) { tasks in
-            tasks.addTask { .finished(await launch.run(in: group)) }
+            tasks.addTask {
+                .finished(
+                    await launch.run(
+                        in: group,
+                        started: { pid in
+                            orphans.attach(token, leader: pid)
+                            await self.recordStarted(pid, spec: spec, group: group)
+                        },
+                        exited: { pid in await self.cleanUp(after: pid, spec: spec, group: group) }))
+            }
             tasks.addTask {
                 do {
                     try await Task.sleep(for: spec.timeout)
@@ -274,9 +300,8 @@ public struct HandlerRunner: Sendable {
                     if !group.timedOut { tasks.cancelAll() }
                 case .deadline:
                     // A deadline that loses the race to the end of the run
-                    // must not signal anything.
-                    guard result == nil else { break }
-                    group.terminateOnTimeout()
+                    // (or of the handler itself) must not signal anything.
+                    guard result == nil, group.terminateOnTimeout() else { break }
                     tasks.addTask {
                         await group.killSurvivors(after: Self.killGracePeriod)
                         return .survivorsKilled
@@ -294,7 +319,14 @@ public struct HandlerRunner: Sendable {
             // because this one's cancellation would cut the grace short.
             await Task { await group.killSurvivors(after: Self.killGracePeriod) }.value
         }
-        let duration = start.duration(to: clock.now)
+        orphans.end(token)
+        if spec.killLeftovers {
+            // Processes that left the handler's session; a fresh task, so
+            // that a cancelled caller does not cut their grace short.
+            let logger = self.logger
+            await Task { await orphans.sweep(grace: Self.killGracePeriod, logger: logger) }.value
+        }
+        let duration = start.duration(to: group.exitedAt ?? clock.now)
 
         switch result {
         case .failedToStart(let reason):
@@ -343,6 +375,111 @@ public struct HandlerRunner: Sendable {
         }
         outcome.error = reasons.joined(separator: "; ")
         return outcome
+    }
+
+    // MARK: - Leftovers
+
+    /// Records the started handler's group in the journal.
+    private func recordStarted(_ pid: pid_t, spec: HandlerConfiguration, group: HandlerProcessGroup) async {
+        guard let journal else { return }
+        guard let leader = ProcessTable.entry(pid), let boot = ProcessTable.bootID() else {
+            logger.debug("cannot record the handler's process group: no /proc", metadata: ["handler": "\(spec.executable)"])
+            return
+        }
+        let record = HandlerGroupRecord(
+            pgid: pid, executable: spec.executable, startedAt: Outbox.unixMillisNow(), bootID: boot,
+            leaderStartTicks: leader.startTicks)
+        do {
+            try await journal.recordStarted(record)
+            group.record = record
+        } catch {
+            logger.warning("cannot record a running handler's process group; a restart after a crash will not end it", metadata: [
+                "handler": "\(spec.executable)", "pgid": "\(pid)", "error": "\(error.message)",
+            ])
+        }
+    }
+
+    /// After the handler exited (not reaped yet, so `pid` still holds its
+    /// group): ends what it left in its group and session, unless the spec
+    /// keeps them and the run was neither timed out nor cancelled, then
+    /// drops the journal's record.
+    private func cleanUp(after pid: pid_t, spec: HandlerConfiguration, group: HandlerProcessGroup) async {
+        if spec.killLeftovers || group.timedOut || Task.isCancelled {
+            let ended = await HandlerLeftovers.endGroup(pid, grace: Self.killGracePeriod)
+            if ended > 0 {
+                logger.notice("ended \(HandlerLeftovers.count(ended)) that the handler left behind", metadata: [
+                    "handler": "\(spec.executable)", "pgid": "\(pid)", "count": "\(ended)",
+                ])
+            }
+        }
+        guard let journal, let record = group.record else { return }
+        do {
+            try await journal.recordEnded(record)
+        } catch {
+            logger.warning("cannot remove the record of a finished handler's process group", metadata: [
+                "handler": "\(spec.executable)", "pgid": "\(pid)", "error": "\(error.message)",
+            ])
+        }
+    }
+
+    /// Makes this process a child subreaper (Linux) so that processes a
+    /// handler started and that left its session (`setsid`, a daemon's double
+    /// fork) are re-parented to it rather than to init, where the end of a
+    /// run with ``HandlerConfiguration/killLeftovers`` finds and ends them.
+    /// For the agent daemon only: every child of a process that calls this
+    /// and is not in its session may be taken for a handler's (see
+    /// ``HandlerOrphans``). Returns whether it succeeded.
+    @discardableResult
+    public static func adoptOrphans() -> Bool {
+        HandlerOrphans.shared.adopt()
+    }
+
+    /// Reaps adopted orphans that ended on their own, and ends those that
+    /// came after their handler's run, every `interval` until the task is
+    /// cancelled. Returns at once unless ``adoptOrphans()`` succeeded.
+    public func sweepOrphans(every interval: Duration = .seconds(5)) async {
+        let orphans = HandlerOrphans.shared
+        guard orphans.isAdopting else { return }
+        await orphans.sweep(every: interval, grace: Self.killGracePeriod, logger: logger)
+    }
+
+    /// Ends the handler process groups that a previous agent recorded in
+    /// the journal and left running (it was killed while they ran), then
+    /// forgets every record. A group is ended only while its leader is still
+    /// the recorded process: same boot, same pid, same start time; one whose
+    /// leader is gone is left alone, as its pid may belong to anyone now.
+    /// Logged at warning, with each group's pgid and executable. Call it
+    /// before the first run.
+    public func endGroupsLeftRunning() async {
+        guard let journal else { return }
+        let records: [HandlerGroupRecord]
+        do {
+            records = try await journal.recordedGroups()
+        } catch {
+            logger.warning("cannot read the handlers a previous agent left running", metadata: ["error": "\(error.message)"])
+            return
+        }
+        guard !records.isEmpty else { return }
+        let boot = ProcessTable.bootID()
+        for record in records {
+            if record.bootID == boot, let leader = ProcessTable.entry(record.pgid),
+                leader.startTicks == record.leaderStartTicks, leader.group == record.pgid, leader.session == record.pgid
+            {
+                let ended = await HandlerLeftovers.endGroup(record.pgid, grace: Self.killGracePeriod)
+                if ended > 0 {
+                    logger.warning(
+                        "ended handler process group \(record.pgid) (\(record.executable)), left running by the previous agent: \(HandlerLeftovers.count(ended))",
+                        metadata: ["pgid": "\(record.pgid)", "handler": "\(record.executable)", "count": "\(ended)"])
+                }
+            }
+            do {
+                try await journal.recordEnded(record)
+            } catch {
+                logger.warning("cannot remove the record of a handler the previous agent left", metadata: [
+                    "pgid": "\(record.pgid)", "error": "\(error.message)",
+                ])
+            }
+        }
     }
 
     /// `30s`, or `500ms` / `1500ms` for durations that are not whole seconds.

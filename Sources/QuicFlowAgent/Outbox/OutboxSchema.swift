@@ -96,6 +96,18 @@ enum OutboxSchema {
             """
                 ALTER TABLE messages ADD COLUMN last_status TEXT;
             """,
+        // v4: the process group of each running handler (its leader's pid
+        // and start time, in the boot they belong to), so that an agent
+        // restarting after a crash ends what its predecessor left running.
+            """
+                CREATE TABLE running_handlers (
+                    pgid INTEGER PRIMARY KEY,
+                    executable TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    boot_id TEXT NOT NULL,
+                    leader_start INTEGER NOT NULL
+                );
+            """,
     ]
 
     /// Brings the file at `queue` up to the newest version.

@@ -38,6 +38,9 @@ public actor AgentService: Service {
     /// Status changes, written to the database in order by one task.
     private let stateUpdates: AsyncStream<[AgentStateKey: String?]>
     private let stateUpdate: AsyncStream<[AgentStateKey: String?]>.Continuation
+    /// The first connection attempt's outcome, for ``serving()``.
+    private let servingStatus: AsyncStream<String>
+    private let servingSignal: AsyncStream<String>.Continuation
 
     /// Opens the outbox and prepares the session; ``run()`` starts them.
     /// - Parameter shutdownTimeout: how long a graceful shutdown lets
@@ -53,8 +56,9 @@ public actor AgentService: Service {
             path: configuration.outboxPath, maxMessages: configuration.outbox.maxMessages,
             retryBackoff: configuration.reconnect.backoff)
         self.client = BackboneClient(configuration: try configuration.clientConfiguration(), logger: logger)
-        self.runner = HandlerRunner(logger: logger)
+        self.runner = HandlerRunner(logger: logger, journal: self.outbox)
         (stateUpdates, stateUpdate) = AsyncStream.makeStream()
+        (servingStatus, servingSignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Runs until graceful shutdown: connects (retrying with backoff until
@@ -85,6 +89,9 @@ public actor AgentService: Service {
         if released > 0 {
             logger.notice("resending messages left in flight by the previous run", metadata: ["count": "\(released)"])
         }
+        // Handlers a killed agent left running (recorded in the outbox
+        // database) are ended before any new one starts.
+        await runner.endGroupsLeftRunning()
         let recorder = Task { [stateUpdates, outbox, logger] in
             for await update in stateUpdates {
                 do {
@@ -110,6 +117,12 @@ public actor AgentService: Service {
             }
             group.addTask {
                 await self.expireOnSchedule()
+                return .done
+            }
+            group.addTask {
+                // Reaps and ends handlers' adopted orphans (a no-op unless
+                // HandlerRunner.adoptOrphans() made this process a subreaper).
+                await self.runner.sweepOrphans()
                 return .done
             }
             group.addTask {
@@ -154,7 +167,7 @@ public actor AgentService: Service {
 
     /// Refuses new work, lets running handlers answer, closes with code 0.
     private func shutDown() async {
-        logger.notice("shutting down: no new work; waiting for running handlers", metadata: ["timeout": "\(shutdownTimeout)"])
+        logger.notice("shutting down: no new work; waiting for running handlers", metadata: ["timeout": "\(shutdownTimeout.logText)"])
         accepting = false
         wakeDelivery.signal()
         if !(await client.waitForAnswers(timeout: shutdownTimeout)) {
@@ -220,6 +233,19 @@ public actor AgentService: Service {
         }
     }
 
+    /// Returns once the agent serves: its first connection attempt has
+    /// either made a session or failed and is being retried (a device
+    /// without network must still finish starting, so that systemd does
+    /// not kill it for taking too long). The text says which.
+    public nonisolated func serving() async -> String {
+        for await status in servingStatus { return status }
+        return "stopping"
+    }
+
+    /// A round trip through the agent's actor: the watchdog's proof that
+    /// it still runs.
+    public func probe() {}
+
     /// The first connect may fail (no network yet): keep trying with the
     /// configured backoff; after that BackboneClient reconnects by itself.
     /// - Returns: the configuration error that no retry can fix (a
@@ -232,6 +258,7 @@ public actor AgentService: Service {
         while !Task.isCancelled && accepting {
             do {
                 try await client.connect(host: server.host, port: server.port, serverName: server.serverName)
+                servingSignal.yield("connected to \(server.host):\(server.port) as \(configuration.clientID)")
                 return nil
             } catch {
                 if let misconfigured = Self.unfixable(error) {
@@ -240,8 +267,9 @@ public actor AgentService: Service {
                 }
                 attempt += 1
                 let delay = backoff.delay(attempt: attempt)
-                logger.warning("cannot connect to the backbone", metadata: ["attempt": "\(attempt)", "error": "\(error)", "retry_in": "\(delay)"])
+                logger.warning("cannot connect to the backbone", metadata: ["attempt": "\(attempt)", "error": "\(error)", "retry_in": "\(delay.logText)"])
                 record([.lastError: "\(error)", .reconnectAttempts: String(attempt), .nextRetryAt: Self.millis(after: delay)])
+                servingSignal.yield("connecting to \(server.host):\(server.port), retrying: \(error)")
                 try? await Task.sleep(for: delay)
             }
         }

@@ -84,7 +84,7 @@ struct AgentConfigurationFileTests {
             "initial_backoff", "max_backoff", "jitter",
             "interval", "timeout",
             "max_messages", "max_age", "ack_timeout", "max_attempts", "replay_rate", "in_flight",
-            "exec", "args", "max_output", "concurrency", "user", "env",
+            "exec", "args", "max_output", "concurrency", "user", "env", "kill_leftovers",
         ]
         for table in ["[agent]", "[server]", "[reconnect]", "[heartbeat]", "[outbox]", "[handlers.command]",
                       "[handlers.query]", "[handlers.event]", "[commands.reboot]"] {
@@ -114,6 +114,7 @@ struct AgentConfigurationFileTests {
         #expect(defaults.handlers.command?.timeout == plain.handlers.command?.timeout)
         #expect(defaults.handlers.command?.maxOutput == plain.handlers.command?.maxOutput)
         #expect(defaults.handlers.command?.concurrency == plain.handlers.command?.concurrency)
+        #expect(defaults.handlers.command?.killLeftovers == plain.handlers.command?.killLeftovers)
         #expect(defaults.handlers.query?.executable == "/usr/local/lib/quicflow/handlers/query")
         #expect(defaults.commands["reboot"]?.executable == "/usr/local/lib/quicflow/handlers/reboot")
         #expect(defaults.commands["reboot"]?.timeout == .seconds(120))
