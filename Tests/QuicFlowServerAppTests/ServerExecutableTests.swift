@@ -33,6 +33,7 @@ struct ServerExecutableTests {
         let missingCert = try await Self.server.run(["serve", "--cert", "/nonexistent/server.crt", "--key", harness.files.keyFile])
         #expect(missingCert.status == 78)
         #expect(missingCert.stderr.contains("/nonexistent/server.crt"), "\(missingCert)")
+        #expect(missingCert.stderr.contains("has 1 problem:"), "named once: \(missingCert)")
         let openAdmin = try await Self.server.run([
             "serve", "--cert", harness.files.certificateFile, "--key", harness.files.keyFile, "--admin-listen", "0.0.0.0:0",
         ])

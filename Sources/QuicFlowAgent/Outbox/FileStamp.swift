@@ -22,4 +22,13 @@ struct FileStamp: Sendable, Hashable {
         }
         return FileStamp(values: values)
     }
+
+    /// The file at `path` as the file system knows it (device and inode),
+    /// or `nil` when there is none: what changes when a file is deleted
+    /// and created again, or replaced by a rename.
+    static func identity(of path: String) -> [Int64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [Int64(info.st_dev), Int64(info.st_ino)]
+    }
 }

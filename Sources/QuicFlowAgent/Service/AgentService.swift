@@ -115,10 +115,7 @@ public actor AgentService: Service {
                 await self.deliver()
                 return .done
             }
-            group.addTask {
-                await self.expireOnSchedule()
-                return .done
-            }
+            group.addTask { await self.expireOnSchedule().map(RunEnding.failed) ?? .done }
             group.addTask {
                 // Reaps and ends handlers' adopted orphans (a no-op unless
                 // HandlerRunner.adoptOrphans() made this process a subreaper).
@@ -134,7 +131,7 @@ public actor AgentService: Service {
                 switch ending {
                 case .shutdown:
                     break waiting
-                case .misconfigured(let error):
+                case .misconfigured(let error), .failed(let error):
                     fatal = error
                     break waiting
                 case .done:
@@ -161,6 +158,8 @@ public actor AgentService: Service {
         case shutdown
         /// A setting no retry can fix: the agent stops (exit 78).
         case misconfigured(AgentError)
+        /// Something the agent must not run on with: it stops (exit 1).
+        case failed(AgentError)
         /// The task finished its work (connected, or stopped by shutdown).
         case done
     }
@@ -358,10 +357,21 @@ public actor AgentService: Service {
     /// message past max_age becomes dead while the backbone is unreachable
     /// too. Once a second, not once a batch: expiry scans every pending row
     /// (per batch it made replaying a 100,000-row backlog quadratic).
-    private func expireOnSchedule() async {
+    private func expireOnSchedule() async -> AgentError? {
         let settings = configuration.outbox
+        let path = outbox.path
+        let opened = FileStamp.identity(of: path)
         var second = 0
         while !Task.isCancelled && accepting {
+            // A deleted or replaced outbox would take new sends into a file
+            // this agent never reads: stop, as a start would refuse it.
+            let now = FileStamp.identity(of: path)
+            if now != opened {
+                let what = now == nil ? "deleted" : "replaced by another file"
+                return AgentError(
+                    .outboxLost,
+                    "the outbox \(path) was \(what) while the agent ran; the messages in the file it had open cannot be reached through that path any more. Stopping, so that nothing is queued where no agent reads it: put the file back, or start a new outbox deliberately with `quicflow-agent outbox reset`")
+            }
             await expireOld(settings)
             if second % 10 == 0 {
                 // The counts a lost outbox is reported with.
@@ -374,6 +384,7 @@ public actor AgentService: Service {
             second += 1
             try? await Task.sleep(for: .seconds(1))
         }
+        return nil
     }
 
     /// Marks messages past max_age or max_attempts dead.

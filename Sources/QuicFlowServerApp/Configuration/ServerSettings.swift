@@ -190,11 +190,13 @@ public struct ServerSettings: Sendable, Hashable {
                 problems.report("hooks.on_message", "the on-message hook: \(error.message)")
             }
         }
+        var certificateLoads = false
         if let certificateFile, let keyFile {
             let tls = QUICTLSConfiguration.server(
                 certificateChainFile: certificateFile, privateKeyFile: keyFile, applicationProtocols: ["quicflow-check"])
             do {
                 try tls.check(asServer: true)
+                certificateLoads = true
             } catch {
                 problems.report("server.cert", error.message)
             }
@@ -208,7 +210,8 @@ public struct ServerSettings: Sendable, Hashable {
             }
         }
         var backbone: ServerConfiguration?
-        if let quic, let certificateFile, let keyFile {
+        // Only with files that load: the check above already named the file otherwise.
+        if let quic, let certificateFile, let keyFile, certificateLoads {
             do {
                 backbone = try ServerConfiguration(
                     host: quic.host, port: quic.port, certificateFile: certificateFile, keyFile: keyFile,

@@ -65,6 +65,30 @@ extension AgentExecutableTests {
             #expect(kept.isEmpty == (damage == "deleted"), "\(kept)")
         }
 
+        @Test("deleted or replaced while the agent runs: the agent stops (exit 1) within seconds, saying so, and a send refuses the missing file rather than start a new one", arguments: ["deleted", "replaced"])
+        func lostWhileRunning(damage: String) async throws {
+            let fixture = try await Self.fixtureWithFiveMessages()
+            defer { fixture.remove() }
+            let outbox = fixture.dataDirectory + "/outbox.sqlite"
+            let agent = try fixture.startAgent()
+            try await eventually("the agent to run") { agent.log.contains("cannot connect to the backbone") }
+            if damage == "deleted" {
+                try FileManager.default.removeItem(atPath: outbox)
+            } else {
+                // A copy renamed over it: same bytes, another file.
+                try FileManager.default.copyItem(atPath: outbox, toPath: outbox + ".copy")
+                #expect(rename(outbox + ".copy", outbox) == 0)
+            }
+            #expect(await agent.exited() == .exited(1), "\(agent.log)")
+            #expect(agent.log.contains("was \(damage == "deleted" ? "deleted" : "replaced by another file") while the agent ran"), "\(agent.log)")
+            #expect(agent.log.contains("quicflow-agent outbox reset"), "\(agent.log)")
+            if damage == "deleted" {
+                let send = try await fixture.cli(["send", "--type", "event", "--payload", "after"])
+                #expect(send.status != 0, "\(send.output)")
+                #expect(!FileManager.default.fileExists(atPath: outbox), "no new outbox behind the operator's back")
+            }
+        }
+
         @Test("an intact outbox opens as before, and its marker follows the counts")
         func intact() async throws {
             let fixture = try await Self.fixtureWithFiveMessages()

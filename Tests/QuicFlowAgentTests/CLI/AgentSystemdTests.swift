@@ -37,14 +37,15 @@ extension AgentExecutableTests {
             await server.stop()
         }
 
-        @Test("without a reachable backbone the agent still reports READY=1 after its first attempt, saying it retries, so systemd does not kill a device that has no network yet")
+        @Test("without a reachable backbone the agent still reports READY=1 after its first attempt, saying it retries, so systemd does not kill a device that has no network yet; --log-format json logs the failure at warning with a millisecond retry_in")
         func readyWhileRetrying() async throws {
             let fixture = try AgentCLIFixture()
             defer { fixture.remove() }
             try fixture.writeConfig(port: TestPorts.restartable())
             let socket = try NotifySocket()
             let agent = try AgentProcess(
-                config: fixture.configPath, logPath: fixture.path("agent.log"), environment: ["NOTIFY_SOCKET": socket.path])
+                config: fixture.configPath, logPath: fixture.path("agent.log"), extraArguments: ["--log-format", "json"],
+                environment: ["NOTIFY_SOCKET": socket.path])
             var notifications = socket.notifications.makeAsyncIterator()
             let ready = await notifications.next()
             #expect(ready?.hasPrefix("READY=1\nSTATUS=connecting to 127.0.0.1:") == true, "\(ready ?? "nothing")")
@@ -52,6 +53,13 @@ extension AgentExecutableTests {
             agent.send(SIGTERM)
             #expect(await notifications.next() == "STOPPING=1")
             #expect(await agent.exited() == .exited(0), "\(agent.log)")
+            let lines = agent.log.split(separator: "\n").map {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
+            }
+            #expect(!lines.isEmpty && lines.allSatisfy { $0 != nil }, "one JSON object per line: \(agent.log)")
+            let failure = lines.compactMap { $0 }.first { $0["message"] == "cannot connect to the backbone" }
+            #expect(failure?["level"] == "warning", "\(agent.log)")
+            #expect(failure?["retry_in"]?.wholeMatch(of: #/\d+ms|\d+(\.\d{1,3})?s/#) != nil, "\(failure ?? [:])")
             socket.close()
         }
     }
