@@ -80,6 +80,9 @@ let package = Package(
             plugins: ["BuildInfoPlugin"]
         ),
         .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        // What the server's admin API and quicflowctl share: the token file
+        // (and, next, the API's JSON shapes).
+        .target(name: "QuicFlowAdminModel", swiftSettings: swiftSettings),
         // The one JSON shape of every --json output and the admin API: RFC 3339
         // times with milliseconds, numbers as numbers, errors as objects.
         .target(name: "QuicFlowJSON", swiftSettings: swiftSettings),
@@ -129,6 +132,7 @@ let package = Package(
         .target(
             name: "QuicFlowServerApp",
             dependencies: [
+                "QuicFlowAdminModel",
                 "QuicFlowJSON",
                 "QuicFlow",
                 "QuicFlowConfigFile",
@@ -160,6 +164,7 @@ let package = Package(
         .target(
             name: "QuicFlowCtl",
             dependencies: [
+                "QuicFlowAdminModel",
                 "QuicFlowJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -298,6 +303,7 @@ let package = Package(
         .testTarget(
             name: "QuicFlowServerAppTests",
             dependencies: [
+                "QuicFlowAdminModel",
                 "QuicFlowJSON",
                 "QuicFlowServerApp",
                 "QUICTransport",

@@ -99,6 +99,8 @@ public struct HandlerRunner: Sendable {
     private let baseEnvironment: [String: String]
     private let logger: Logger
     private let journal: (any HandlerGroupJournal)?
+    /// Between SIGTERM and SIGKILL for this runner's groups.
+    private let killGrace: Duration
 
     /// Creates a runner. Runners are cheap to copy; copies share their
     /// concurrency limits.
@@ -107,12 +109,15 @@ public struct HandlerRunner: Sendable {
     ///     leftovers are reported.
     ///   - journal: Where the process group of each running handler is
     ///     recorded, for ``endGroupsLeftRunning()``; `nil` records nothing.
+    ///   - killGrace: Between SIGTERM and SIGKILL (``killGracePeriod``).
     public init(
-        logger: Logger = Logger(label: "quicflow.agent.handlers"), journal: (any HandlerGroupJournal)? = nil
+        logger: Logger = Logger(label: "quicflow.agent.handlers"), journal: (any HandlerGroupJournal)? = nil,
+        killGrace: Duration = HandlerRunner.killGracePeriod
     ) {
         Self.ignoreBrokenPipes
         self.logger = logger
         self.journal = journal
+        self.killGrace = killGrace
         var environment: [String: String] = [:]
         for name in ["PATH", "HOME", "LANG"] {
             if let value = getenv(name) { environment[name] = String(cString: value) }
@@ -221,7 +226,7 @@ public struct HandlerRunner: Sendable {
         options.createSession = true
         // Used when the calling task is cancelled.
         options.teardownSequence = [
-            .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: Self.killGracePeriod)
+            .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: killGrace)
         ]
         var executable = spec.executable
         var arguments = spec.arguments
@@ -303,7 +308,7 @@ public struct HandlerRunner: Sendable {
                     // (or of the handler itself) must not signal anything.
                     guard result == nil, group.terminateOnTimeout() else { break }
                     tasks.addTask {
-                        await group.killSurvivors(after: Self.killGracePeriod)
+                        await group.killSurvivors(after: killGrace)
                         return .survivorsKilled
                     }
                 case .survivorsKilled, .timerCancelled:
@@ -317,14 +322,14 @@ public struct HandlerRunner: Sendable {
             // Cancellation's teardown stops once the handler itself is gone;
             // give what it started the same grace, then SIGKILL. A fresh task
             // because this one's cancellation would cut the grace short.
-            await Task { await group.killSurvivors(after: Self.killGracePeriod) }.value
+            await Task { await group.killSurvivors(after: killGrace) }.value
         }
         orphans.end(token)
         if spec.killLeftovers {
             // Processes that left the handler's session; a fresh task, so
             // that a cancelled caller does not cut their grace short.
             let logger = self.logger
-            await Task { await orphans.sweep(grace: Self.killGracePeriod, logger: logger) }.value
+            await Task { await orphans.sweep(grace: killGrace, logger: logger) }.value
         }
         let duration = start.duration(to: group.exitedAt ?? clock.now)
 
@@ -405,7 +410,7 @@ public struct HandlerRunner: Sendable {
     /// drops the journal's record.
     private func cleanUp(after pid: pid_t, spec: HandlerConfiguration, group: HandlerProcessGroup) async {
         if spec.killLeftovers || group.timedOut || Task.isCancelled {
-            let ended = await HandlerLeftovers.endGroup(pid, grace: Self.killGracePeriod)
+            let ended = await HandlerLeftovers.endGroup(pid, grace: killGrace)
             if ended > 0 {
                 logger.notice("ended \(HandlerLeftovers.count(ended)) that the handler left behind", metadata: [
                     "handler": "\(spec.executable)", "pgid": "\(pid)", "count": "\(ended)",
@@ -440,7 +445,7 @@ public struct HandlerRunner: Sendable {
     public func sweepOrphans(every interval: Duration = .seconds(5)) async {
         let orphans = HandlerOrphans.shared
         guard orphans.isAdopting else { return }
-        await orphans.sweep(every: interval, grace: Self.killGracePeriod, logger: logger)
+        await orphans.sweep(every: interval, grace: killGrace, logger: logger)
     }
 
     /// Ends the handler process groups that a previous agent recorded in
@@ -465,7 +470,7 @@ public struct HandlerRunner: Sendable {
             if record.bootID == boot, let leader = ProcessTable.entry(record.pgid),
                 leader.startTicks == record.leaderStartTicks, leader.group == record.pgid, leader.session == record.pgid
             {
-                let ended = await HandlerLeftovers.endGroup(record.pgid, grace: Self.killGracePeriod)
+                let ended = await HandlerLeftovers.endGroup(record.pgid, grace: killGrace)
                 if ended > 0 {
                     logger.warning(
                         "ended handler process group \(record.pgid) (\(record.executable)), left running by the previous agent: \(HandlerLeftovers.count(ended))",

@@ -1,4 +1,5 @@
 import Foundation
+import QuicFlowAdminModel
 
 /// The admin HTTP API's listener and its bearer token.
 public struct AdminConfiguration: Sendable, Hashable {
@@ -34,22 +35,17 @@ public struct AdminConfiguration: Sendable, Hashable {
     ///   (`invalidConfiguration`) when the token is empty or holds a
     ///   character an HTTP header cannot carry.
     public static func readToken(file: String) throws(ServerAppError) -> String {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ServerAppError(.unreadableFile, "cannot read the admin token file \(file); check that it exists and is readable by this user")
+        switch AdminTokenFile.read(file) {
+        case .success(let token):
+            return token
+        case .failure(.unreadable):
+            throw ServerAppError(.unreadableFile, "\(AdminTokenFile.Problem.unreadable.description(file: file)); check that it exists and is readable by this user")
+        case .failure(let problem):
+            let advice = problem == .empty
+                ? "its first line must be the token (for example: head -c 32 /dev/urandom | base64 > \(file))"
+                : "use printable ASCII without spaces (base64, for example)"
+            throw ServerAppError(.invalidConfiguration, "\(problem.description(file: file)); \(advice)")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        let token = (text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? "")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty else {
-            throw ServerAppError(.invalidConfiguration, "the admin token file \(file) is empty; its first line must be the token (for example: head -c 32 /dev/urandom | base64 > \(file))")
-        }
-        // The token travels in an Authorization header: visible ASCII only.
-        if let index = token.unicodeScalars.firstIndex(where: { !(0x21...0x7E).contains($0.value) }) {
-            let position = token.unicodeScalars.distance(from: token.unicodeScalars.startIndex, to: index) + 1
-            let value = token.unicodeScalars[index].value
-            throw ServerAppError(.invalidConfiguration, "the admin token in \(file) holds character U+\(String(value, radix: 16, uppercase: true)) at position \(position), which an HTTP header cannot carry; use printable ASCII without spaces (base64, for example)")
-        }
-        return token
     }
 
     /// Whether `host` names only this machine.
