@@ -49,10 +49,12 @@ final class ServerHarness: Sendable {
         hook: HandlerConfiguration? = nil, persistent: Bool = true,
         deliveryBackoff: Backoff = ServerAppConfiguration.defaultDeliveryBackoff
     ) async throws -> Running {
+        // No test here is about eviction; a generous timeout keeps a device that
+        // is slow to heartbeat under the suite's load from vanishing mid-test.
         let app = try ServerApp(ServerAppConfiguration(
             backbone: try ServerConfiguration(
                 host: "127.0.0.1", port: quicPort, certificateFile: files.certificateFile, keyFile: files.keyFile,
-                heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5)),
+                heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(20)),
             admin: try AdminConfiguration(host: "127.0.0.1", port: 0, token: Self.token),
             dataDirectory: persistent ? dataDirectory : nil,
             messageHook: hook, deliveryBackoff: deliveryBackoff))
