@@ -83,6 +83,9 @@ let package = Package(
         // What the server's admin API and quicflowctl share: the token file
         // (and, next, the API's JSON shapes).
         .target(name: "QuicFlowAdminModel", swiftSettings: swiftSettings),
+        // Time: the one wall clock for stored times, the one backoff, and
+        // Duration arithmetic. No dependencies, so every layer can use it.
+        .target(name: "QuicFlowTime", swiftSettings: swiftSettings),
         // The one JSON shape of every --json output and the admin API: RFC 3339
         // times with milliseconds, numbers as numbers, errors as objects.
         .target(name: "QuicFlowJSON", swiftSettings: swiftSettings),
@@ -91,6 +94,7 @@ let package = Package(
         .target(
             name: "QuicFlow",
             dependencies: [
+                "QuicFlowTime",
                 "QuicFlowJSON",
                 "QUICTransport",
                 "QuicFlowProtocol",
@@ -115,6 +119,7 @@ let package = Package(
         .target(
             name: "QuicFlowAgent",
             dependencies: [
+                "QuicFlowTime",
                 "QuicFlowJSON",
                 "QuicFlow",
                 "QUICTransport",
@@ -132,6 +137,7 @@ let package = Package(
         .target(
             name: "QuicFlowServerApp",
             dependencies: [
+                "QuicFlowTime",
                 "QuicFlowAdminModel",
                 "QuicFlowJSON",
                 "QuicFlow",
@@ -193,6 +199,7 @@ let package = Package(
         .executableTarget(
             name: "quicflow-agent",
             dependencies: [
+                "QuicFlowTime",
                 "QuicFlowJSON",
                 "QuicFlowBuildInfo",
                 "QuicFlowAgent",
@@ -224,6 +231,7 @@ let package = Package(
         .executableTarget(
             name: "quicflowctl",
             dependencies: [
+                "QuicFlowTime",
                 // Backoff, for reconnecting `events`.
                 "QuicFlow",
                 "QuicFlowJSON",
@@ -238,6 +246,7 @@ let package = Package(
         .executableTarget(
             name: "quicflow-bench",
             dependencies: [
+                "QuicFlowTime",
                 "QUICTransport",
                 "QUICTestSupport",
                 "QuicFlow",
@@ -289,6 +298,7 @@ let package = Package(
         .testTarget(
             name: "QuicFlowTests",
             dependencies: [
+                "QuicFlowTime",
                 "QuicFlowJSON",
                 "QuicFlow",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -303,6 +313,7 @@ let package = Package(
         .testTarget(
             name: "QuicFlowServerAppTests",
             dependencies: [
+                "QuicFlowTime",
                 "QuicFlowAdminModel",
                 "QuicFlowJSON",
                 "QuicFlowServerApp",
@@ -331,6 +342,7 @@ let package = Package(
         .testTarget(
             name: "QuicFlowAgentTests",
             dependencies: [
+                "QuicFlowTime",
                 "QuicFlowJSON",
                 "QuicFlowAgent",
                 "QuicFlow",

@@ -58,16 +58,4 @@ package enum DurationParser {
         }
         return "\(total)ms"
     }
-
-    /// Whole milliseconds, saturating: a configured max_age of "forever"
-    /// must not trap.
-    package static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
-        if overflow {
-            return seconds < 0 ? .min : .max
-        }
-        let (total, overflowAgain) = whole.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
-        return overflowAgain ? (whole < 0 ? .min : .max) : total
-    }
 }

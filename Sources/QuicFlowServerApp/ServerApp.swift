@@ -7,6 +7,7 @@ import QuicFlowAgent
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import QuicFlowTime
 #endif
 
 /// The backbone daemon: a ``BackboneServer``, its admin HTTP API, the

@@ -3,6 +3,7 @@ import Foundation
 import QuicFlow
 import QuicFlowAgent
 import QuicFlowJSON
+import QuicFlowTime
 
 /// `quicflow-agent outbox list`.
 struct OutboxListCommand: AsyncParsableCommand {
@@ -49,7 +50,7 @@ struct OutboxListCommand: AsyncParsableCommand {
                 return
             }
             let rows = try await outbox.list(state: state.flatMap(OutboxMessage.State.init(rawValue:)), limit: limit)
-            let now = Outbox.unixMillisNow()
+            let now = WallClock.system.unixMilliseconds()
             for row in rows {
                 if json {
                     print(JSONOutput.line(OutboxListEntry(row)))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import QuicFlowAgent
+import QuicFlowTime
 
 /// `quicflow-agent outbox salvage`: saves what can be read of a damaged outbox.
 struct OutboxSalvageCommand: AsyncParsableCommand {

@@ -4,6 +4,7 @@ import QUICTestSupport
 import QUICTransport
 import QuicFlow
 import QuicFlowCtl
+import QuicFlowTime
 
 /// `soak`: many clients with fast heartbeats and steady traffic on a
 /// `quicflow-server` process for minutes; its RSS and open file descriptors

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuicFlow
 import QuicFlowCtl
+import QuicFlowTime
 
 /// `quicflowctl events`.
 struct EventsCommand: AsyncParsableCommand {

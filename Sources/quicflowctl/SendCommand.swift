@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuicFlowConfigFile
 import QuicFlowCtl
+import QuicFlowTime
 
 /// `quicflowctl send ID`.
 struct SendCommand: AsyncParsableCommand {
@@ -80,7 +81,7 @@ struct SendCommand: AsyncParsableCommand {
 
     private func milliseconds(_ text: String, _ flag: String) throws -> Int {
         do {
-            let value = Int(DurationParser.milliseconds(try DurationParser.parse(text)))
+            let value = Int(try DurationParser.parse(text).wholeMilliseconds)
             guard value > 0 else { throw CtlFailure(.requestFailed, "\(flag) must be positive, got \(text)") }
             return value
         } catch let error as ConfigurationError {

@@ -7,6 +7,7 @@ import QuicFlowAgent
 import QuicFlowCtl
 import QuicFlowServerApp
 import ServiceLifecycle
+import QuicFlowTime
 
 /// A `ServerApp` running in this process on loopback, with a token, a data
 /// directory that outlives restarts and a fixed QUIC port.

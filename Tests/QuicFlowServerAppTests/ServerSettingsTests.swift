@@ -3,6 +3,7 @@ import QuicFlow
 import QuicFlowServerApp
 import QUICTestSupport
 import Testing
+import QuicFlowTime
 
 @Suite("Server configuration file")
 struct ServerSettingsTests {

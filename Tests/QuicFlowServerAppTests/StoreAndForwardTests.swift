@@ -7,6 +7,7 @@ import QuicFlowProtocol
 import QuicFlowServerApp
 import Synchronization
 import Testing
+import QuicFlowTime
 
 @Suite("Store and forward", .timeLimit(.minutes(1)))
 struct StoreAndForwardTests {

@@ -1,6 +1,7 @@
 import QUICTestSupport
 import QuicFlow
 import Testing
+import QuicFlowTime
 
 @Suite("Configuration")
 struct ConfigurationTests {

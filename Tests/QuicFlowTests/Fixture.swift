@@ -4,6 +4,7 @@ import QUICTransport
 import QuicFlow
 import Synchronization
 import Testing
+import QuicFlowTime
 
 /// Certificates and configurations for backbone tests on loopback.
 struct Fixture: Sendable {

@@ -2,6 +2,7 @@ import Logging
 import QUICTestSupport
 import QuicFlow
 import Testing
+import QuicFlowTime
 
 @Suite("Security defaults", .timeLimit(.minutes(1)))
 struct SecurityDefaultsTests {

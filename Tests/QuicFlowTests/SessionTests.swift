@@ -7,6 +7,7 @@ import Synchronization
 import Testing
 
 @testable import QuicFlow
+import QuicFlowTime
 
 @Suite("Sessions: registration, heartbeats, limits, reconnect")
 struct SessionTests {

@@ -2,6 +2,7 @@ public import Logging
 import NIOCore
 public import QUICTransport
 import QuicFlowProtocol
+import QuicFlowTime
 
 /// A device's connection to the backbone: registers with its client id,
 /// keeps the session alive with heartbeats, reconnects with exponential

@@ -1,4 +1,5 @@
 public import QUICTransport
+public import QuicFlowTime
 
 /// Everything a ``BackboneClient`` needs; checked when it is made.
 public struct ClientConfiguration: Sendable {

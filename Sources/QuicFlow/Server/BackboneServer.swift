@@ -2,6 +2,7 @@ public import Logging
 public import NIOCore
 import QUICTransport
 import QuicFlowProtocol
+import QuicFlowTime
 
 /// The backbone server: devices connect, register with a PING, and then
 /// exchange messages with it (PROTOCOL.md).
@@ -274,7 +275,7 @@ public actor BackboneServer {
         m.decodingErrors = Int64(counters.decodingErrors)
         m.networkErrors = Int64(counters.networkErrors)
         m.uptimeSeconds = running ? (ContinuousClock.now - startedAt).components.seconds : 0
-        m.timestamp = WallClock.nowMilliseconds()
+        m.timestamp = WallClock.system.unixMilliseconds()
         return m
     }
 
@@ -425,7 +426,7 @@ public actor BackboneServer {
             let oldConnection = old.session.connection
             Task { await oldConnection.close(errorCode: CloseCode.superseded, reason: "superseded by a newer session") }
         }
-        let now = WallClock.nowMilliseconds()
+        let now = WallClock.system.unixMilliseconds()
         let session = ClientSession(clientID: clientID, connection: connection, connectedAt: now)
         sessions[clientID] = SessionRecord(session: session, lastSeen: .now, lastHeartbeat: now, endedBy: nil)
         counters.totalConnections += 1
@@ -483,7 +484,7 @@ public actor BackboneServer {
         switch payload {
         case .ping:
             var pong = PongFrame()
-            pong.serverTime = WallClock.nowMilliseconds()
+            pong.serverTime = WallClock.system.unixMilliseconds()
             try? await exchange.io.write(.pong(pong), to: stream)
             await countHeartbeat()
         case .data(let data):
@@ -524,7 +525,7 @@ public actor BackboneServer {
     private func touch(_ session: ClientSession) {
         guard sessions[session.clientID]?.session === session else { return }
         sessions[session.clientID]?.lastSeen = .now
-        sessions[session.clientID]?.lastHeartbeat = WallClock.nowMilliseconds()
+        sessions[session.clientID]?.lastHeartbeat = WallClock.system.unixMilliseconds()
     }
 
     private func countHeartbeat() {

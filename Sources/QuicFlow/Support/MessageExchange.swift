@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import QUICTransport
 import QuicFlowProtocol
+import QuicFlowTime
 
 /// The DATA exchange both sides perform (PROTOCOL.md, "Data"): a DATA frame
 /// on a new stream and, with wait_ack, the ACK read back from it.
@@ -28,7 +29,7 @@ struct MessageExchange: Sendable {
         data.type = message.type.wire
         data.payload = Data(message.payload)
         data.waitAck = message.waitAck
-        data.timestamp = WallClock.nowMilliseconds()
+        data.timestamp = WallClock.system.unixMilliseconds()
         return data
     }
 

@@ -2,6 +2,7 @@ import QuicFlowConfigFile
 public import QuicFlow
 import QUICTransport
 
+import QuicFlowTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,6 @@
 import QuicFlowConfigFile
 public import QuicFlow
+public import QuicFlowTime
 
 extension AgentConfiguration {
     /// The `[reconnect]` table: how the agent retries a lost connection.

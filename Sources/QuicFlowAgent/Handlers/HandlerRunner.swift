@@ -13,6 +13,7 @@ import Subprocess
 import System
 #else
 import SystemPackage
+import QuicFlowTime
 #endif
 
 /// Runs device command, query and event handlers: plain executables that
@@ -392,7 +393,7 @@ public struct HandlerRunner: Sendable {
             return
         }
         let record = HandlerGroupRecord(
-            pgid: pid, executable: spec.executable, startedAt: Outbox.unixMillisNow(), bootID: boot,
+            pgid: pid, executable: spec.executable, startedAt: WallClock.system.unixMilliseconds(), bootID: boot,
             leaderStartTicks: leader.startTicks)
         do {
             try await journal.recordStarted(record)

@@ -2,6 +2,7 @@ import QuicFlowConfigFile
 import Foundation
 import GRDB
 public import QuicFlow
+public import QuicFlowTime
 
 extension Outbox {
     /// How long a server command's outcome is remembered by msg_id.
@@ -14,9 +15,9 @@ extension Outbox {
     /// The record is committed before the handler starts, so a repeat after
     /// a crash is recognised too: commands run at most once.
     public func claimCommand(
-        msgID: String, window: Duration = Outbox.commandResultWindow, now: Int64 = Outbox.unixMillisNow()
+        msgID: String, window: Duration = Outbox.commandResultWindow, now: Int64 = WallClock.system.unixMilliseconds()
     ) async throws(AgentError) -> CommandClaim {
-        let cutoff = now - DurationParser.milliseconds(window)
+        let cutoff = now - window.wholeMilliseconds
         let path = path
         return try await write("record a command") { db in
             try db.execute(sql: "DELETE FROM command_results WHERE started_at < ?", arguments: [cutoff])
@@ -44,7 +45,7 @@ extension Outbox {
     /// Stores how the server command `msgID` ended, for repeats within the
     /// window.
     public func finishCommand(
-        msgID: String, response: Response, now: Int64 = Outbox.unixMillisNow()
+        msgID: String, response: Response, now: Int64 = WallClock.system.unixMilliseconds()
     ) async throws(AgentError) {
         try await write("record a command's result") { db in
             try db.execute(sql: """

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 public import QuicFlow
+public import QuicFlowTime
 
 extension Outbox {
     /// Reads the whole file page by page (`PRAGMA quick_check`), so a
@@ -38,7 +39,7 @@ extension Outbox {
     /// and age; one that was in flight is pending again.
     /// - Returns: What was saved and lost.
     public static func salvage(path: String, maxMessages: Int, retryBackoff: Backoff) async throws(AgentError) -> OutboxSalvage {
-        let damaged = path + ".corrupt-\(unixMillisNow())"
+        let damaged = path + ".corrupt-\(WallClock.system.unixMilliseconds())"
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
             guard rename(path + suffix, damaged + suffix) == 0 else {
                 throw AgentError(.storage, "cannot move \(path + suffix) aside: \(String(cString: strerror(errno)))")

@@ -2,6 +2,7 @@ import QuicFlowConfigFile
 import Foundation
 import GRDB
 public import QuicFlow
+public import QuicFlowTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -164,7 +165,7 @@ public final class Outbox: Sendable {
                     // INSERT OR IGNORE: processes opening a new outbox at once agree on one id.
                     try db.execute(sql: """
                         INSERT OR IGNORE INTO agent_state (key, value, updated_at) VALUES ('outbox_id', ?, ?)
-                        """, arguments: [OutboxMessage.randomID(), Outbox.unixMillisNow()])
+                        """, arguments: [OutboxMessage.randomID(), WallClock.system.unixMilliseconds()])
                 }
                 let row = try Row.fetchOne(db, sql: "SELECT value, updated_at FROM agent_state WHERE key = 'outbox_id'")
                 return (row?["value"] ?? "", row?["updated_at"] ?? 0)
@@ -183,7 +184,7 @@ public final class Outbox: Sendable {
         let counts = (try? queue.read { db in try Self.counts(db) }) ?? OutboxCounts()
         try OutboxIdentity(
             outboxID: stored.id, createdAt: stored.createdAt, pending: counts.pending, inFlight: counts.inFlight,
-            dead: counts.dead, recordedAt: unixMillisNow()
+            dead: counts.dead, recordedAt: WallClock.system.unixMilliseconds()
         ).write(to: markerPath)
     }
 
@@ -202,7 +203,7 @@ public final class Outbox: Sendable {
         marker.pending = counts.pending
         marker.inFlight = counts.inFlight
         marker.dead = counts.dead
-        marker.recordedAt = Self.unixMillisNow()
+        marker.recordedAt = WallClock.system.unixMilliseconds()
         try marker.write(to: markerPath)
     }
 
@@ -211,7 +212,7 @@ public final class Outbox: Sendable {
     /// so the next open creates a new, empty outbox.
     /// - Returns: Where the old file went, or `nil` when there was none.
     public static func reset(path: String) throws(AgentError) -> String? {
-        let suffix = ".lost-\(unixMillisNow())"
+        let suffix = ".lost-\(WallClock.system.unixMilliseconds())"
         var moved: String?
         for file in DatabaseFiles.all(path) where FileManager.default.fileExists(atPath: file) {
             guard rename(file, file + suffix) == 0 else {
@@ -242,13 +243,6 @@ public final class Outbox: Sendable {
         } catch {
             throw AgentError(.storage, "cannot close the outbox at \(path): \(Self.describe(error))")
         }
-    }
-
-    /// The current time in Unix milliseconds, the unit of every timestamp here.
-    public static func unixMillisNow() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
     // MARK: - Change notification
@@ -295,7 +289,7 @@ public final class Outbox: Sendable {
     @discardableResult
     public func enqueueBatch(_ messages: [Message]) async throws(AgentError) -> [OutboxMessage] {
         guard !messages.isEmpty else { return [] }
-        let now = Self.unixMillisNow()
+        let now = WallClock.system.unixMilliseconds()
         let drafts = messages.map { message in
             (msgID: OutboxMessage.randomID(), message: message, payload: Data(message.payload))
         }
@@ -351,7 +345,7 @@ public final class Outbox: Sendable {
 
     /// Claims up to `limit` pending rows due by `now`, oldest id first: marks
     /// them `in_flight`, counts the attempt and returns them in id order.
-    public func nextBatch(limit: Int = 64, now: Int64 = Outbox.unixMillisNow()) async throws(AgentError) -> [OutboxMessage] {
+    public func nextBatch(limit: Int = 64, now: Int64 = WallClock.system.unixMilliseconds()) async throws(AgentError) -> [OutboxMessage] {
         guard limit > 0 else { return [] }
         let path = path
         let claimed = try await write("claim messages for sending") { db in
@@ -386,7 +380,7 @@ public final class Outbox: Sendable {
     /// - Throws: ``AgentError/Code/notFound`` if no such row exists (it was
     ///   already delivered or purged).
     public func markDelivered(id: Int64, response: Response = .success()) async throws(AgentError) {
-        let now = Self.unixMillisNow()
+        let now = WallClock.system.unixMilliseconds()
         let historyLimit = historyLimit
         let path = path
         try await write("record a delivery") { db in
@@ -418,7 +412,7 @@ public final class Outbox: Sendable {
     @discardableResult
     public func markDelivered(_ deliveries: [(id: Int64, response: Response)]) async throws(AgentError) -> Int {
         guard !deliveries.isEmpty else { return 0 }
-        let now = Self.unixMillisNow()
+        let now = WallClock.system.unixMilliseconds()
         let historyLimit = historyLimit
         let batch = deliveries.map { (id: $0.id, status: $0.response.status.rawValue, error: $0.response.error, result: Data($0.response.result)) }
         return try await write("record deliveries") { db in
@@ -458,7 +452,7 @@ public final class Outbox: Sendable {
     /// - Throws: ``AgentError/Code/notFound`` if no such row exists.
     @discardableResult
     public func markRetry(
-        id: Int64, error: String, status: Response.Status? = nil, now: Int64 = Outbox.unixMillisNow()
+        id: Int64, error: String, status: Response.Status? = nil, now: Int64 = WallClock.system.unixMilliseconds()
     ) async throws(AgentError) -> Int64 {
         let path = path
         let backoff = retryBackoff
@@ -466,7 +460,7 @@ public final class Outbox: Sendable {
             guard let attempts = try Int.fetchOne(db, sql: "SELECT attempts FROM messages WHERE id = ?", arguments: [id]) else {
                 throw AgentError(.notFound, "message \(id) is not in the outbox \(path); it was already delivered or purged")
             }
-            let due = now + DurationParser.milliseconds(backoff.delay(attempt: max(attempts, 1)))
+            let due = now + backoff.delay(attempt: max(attempts, 1)).wholeMilliseconds
             try db.execute(sql: """
                 UPDATE messages SET state = 'pending', last_error = ?, last_status = ?, next_attempt_at = ? WHERE id = ?
                 """, arguments: [error, status?.rawValue, due, id])
@@ -504,7 +498,7 @@ public final class Outbox: Sendable {
             for row in rows {
                 let attempts: Int = row["attempts"]
                 let sentAt: Int64 = row["sent_at"]
-                let due = sentAt + DurationParser.milliseconds(backoff.delay(attempt: max(attempts, 1)))
+                let due = sentAt + backoff.delay(attempt: max(attempts, 1)).wholeMilliseconds
                 try db.execute(
                     sql: "UPDATE messages SET state = 'pending', next_attempt_at = ? WHERE id = ?",
                     arguments: [due, row["id"] as Int64])
@@ -527,10 +521,10 @@ public final class Outbox: Sendable {
     ///   - maxAttempts: The most attempts per message; `nil` for no limit.
     /// - Returns: How many rows became dead.
     @discardableResult
-    public func expire(now: Int64 = Outbox.unixMillisNow(), maxAge: Duration?, maxAttempts: Int?) async throws(AgentError) -> Int {
+    public func expire(now: Int64 = WallClock.system.unixMilliseconds(), maxAge: Duration?, maxAttempts: Int?) async throws(AgentError) -> Int {
         // Out-of-range sentinels turn a missing limit into "never matches".
         let cutoff = maxAge.map { age in
-            let (cutoff, overflow) = now.subtractingReportingOverflow(DurationParser.milliseconds(age))
+            let (cutoff, overflow) = now.subtractingReportingOverflow(age.wholeMilliseconds)
             return overflow ? Int64.min : cutoff
         } ?? Int64.min
         let attemptLimit = maxAttempts ?? Int.max
@@ -555,7 +549,7 @@ public final class Outbox: Sendable {
     /// - Returns: How many rows were revived.
     @discardableResult
     public func retryDead() async throws(AgentError) -> Int {
-        let now = Self.unixMillisNow()
+        let now = WallClock.system.unixMilliseconds()
         let revived = try await write("retry dead messages") { db in
             try db.execute(sql: """
                 UPDATE messages SET state = 'pending', attempts = 0, created_at = :now, next_attempt_at = :now
@@ -614,7 +608,7 @@ public final class Outbox: Sendable {
 
     /// How long the oldest undelivered (pending or in-flight) message has
     /// waited, or `nil` when there is none.
-    public func oldestPendingAge(now: Int64 = Outbox.unixMillisNow()) async throws(AgentError) -> Duration? {
+    public func oldestPendingAge(now: Int64 = WallClock.system.unixMilliseconds()) async throws(AgentError) -> Duration? {
         let oldest = try await read("find the oldest message") { db in
             try Int64.fetchOne(db, sql: "SELECT MIN(created_at) FROM messages WHERE state IN ('pending', 'in_flight')")
         }
@@ -691,7 +685,7 @@ public final class Outbox: Sendable {
     /// Stores several values of the agent's status in one transaction; a
     /// `nil` value removes its key.
     public func setStates(_ values: [AgentStateKey: String?]) async throws(AgentError) {
-        let now = Self.unixMillisNow()
+        let now = WallClock.system.unixMilliseconds()
         try await write("store the agent state") { db in
             for (key, value) in values {
                 if let value {
@@ -708,7 +702,7 @@ public final class Outbox: Sendable {
 
     /// Adds one to the counter stored under `key`.
     public func countRefusal(_ key: AgentStateKey) async throws(AgentError) {
-        let now = Self.unixMillisNow()
+        let now = WallClock.system.unixMilliseconds()
         try await write("count a refusal") { db in
             try db.execute(sql: """
                 INSERT INTO agent_state (key, value, updated_at) VALUES (?, '1', ?)
@@ -743,7 +737,7 @@ public final class Outbox: Sendable {
         try await write("record a handler run") { db in
             try db.execute(sql: """
                 INSERT INTO handler_runs (name, status, duration_ms, finished_at, error) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [run.name, run.status.rawValue, DurationParser.milliseconds(run.duration), run.finishedAt, run.error])
+                """, arguments: [run.name, run.status.rawValue, run.duration.wholeMilliseconds, run.finishedAt, run.error])
             try Self.trim(db, table: "handler_runs", keeping: limit)
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 import QuicFlow
 public import ServiceLifecycle
+import QuicFlowTime
 
 /// The agent: one reconnecting session to the backbone, the outbox
 /// delivered over it with acknowledgements, and the server's messages
@@ -180,7 +181,7 @@ public actor AgentService: Service {
     }
 
     private static func millis(after delay: Duration = .zero) -> String {
-        String(Outbox.unixMillisNow() + DurationParser.milliseconds(delay))
+        String(WallClock.system.unixMilliseconds() + delay.wholeMilliseconds)
     }
 
     private func setUpClient() async {
@@ -307,7 +308,7 @@ public actor AgentService: Service {
                 await wakeDelivery.wait(timeout: .milliseconds(500))
                 continue
             }
-            let start = sessionStart ?? Outbox.unixMillisNow()
+            let start = sessionStart ?? WallClock.system.unixMilliseconds()
             sessionStart = start
             let batch: [OutboxMessage]
             do {
@@ -434,7 +435,7 @@ public actor AgentService: Service {
             let due = try await outbox.markRetry(id: row.id, error: failure, status: answered)
             logger.notice("the backbone did not take a message; it stays in the outbox and is sent again after its backoff", metadata: [
                 "msg_id": "\(row.msgID)", "attempt": "\(row.attempts)", "error": "\(failure)",
-                "retry_in": "\(AgentStatus.span(Double(max(0, due - Outbox.unixMillisNow())) / 1_000))",
+                "retry_in": "\(AgentStatus.span(Double(max(0, due - WallClock.system.unixMilliseconds())) / 1_000))",
             ])
         } catch {
             logger.error("cannot put a message back in the outbox", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
@@ -504,7 +505,7 @@ public actor AgentService: Service {
             try await outbox.recordHandlerRun(
                 HandlerRunRecord(
                     name: named?.name ?? message.type.rawValue, status: outcome.status, duration: outcome.duration,
-                    finishedAt: Outbox.unixMillisNow(), error: outcome.error))
+                    finishedAt: WallClock.system.unixMilliseconds(), error: outcome.error))
         } catch {
             logger.warning("cannot record a handler run", metadata: ["error": "\(error.message)"])
         }

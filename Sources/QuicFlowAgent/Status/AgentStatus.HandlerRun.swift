@@ -1,6 +1,7 @@
 import QuicFlowConfigFile
 public import Foundation
 import QuicFlow
+import QuicFlowTime
 
 extension AgentStatus {
     /// One finished handler run, as `status` shows it.
@@ -25,7 +26,7 @@ extension AgentStatus {
         init(_ record: HandlerRunRecord) {
             name = record.name
             status = record.status.rawValue
-            durationMilliseconds = DurationParser.milliseconds(record.duration)
+            durationMilliseconds = record.duration.wholeMilliseconds
             finishedAt = Date(timeIntervalSince1970: Double(record.finishedAt) / 1_000)
             error = record.error
         }

@@ -1,5 +1,6 @@
 public import QuicFlow
 public import QuicFlowAgent
+public import QuicFlowTime
 
 /// The checked settings a ``ServerApp`` runs with.
 public struct ServerAppConfiguration: Sendable {

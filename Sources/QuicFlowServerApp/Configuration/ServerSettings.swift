@@ -2,6 +2,7 @@ import QuicFlow
 import QuicFlowAgent
 import QuicFlowConfigFile
 import QUICTransport
+import QuicFlowTime
 
 /// Everything `quicflow-server serve` needs: read from the TOML file
 /// (`server.conf.example` lists every key), then overridden by flags.

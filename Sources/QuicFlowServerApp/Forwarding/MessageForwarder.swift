@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import QuicFlow
 import QuicFlowConfigFile
+import QuicFlowTime
 
 /// Sends the admin API's unicasts and keeps their state in the
 /// ``MessageStore``: delivers queued messages when their client registers,
@@ -59,7 +60,7 @@ actor MessageForwarder {
         let now = Date().timeIntervalSince1970
         var record = StoredMessage(
             msgID: msgID, clientID: clientID, type: message.type.rawValue, payload: Data(message.payload),
-            timeoutMilliseconds: Int(DurationParser.milliseconds(message.timeout ?? .seconds(30))), state: .sent, createdAt: now,
+            timeoutMilliseconds: Int((message.timeout ?? .seconds(30)).wholeMilliseconds), state: .sent, createdAt: now,
             expiresAt: nil, updatedAt: now, status: nil, result: nil, error: nil, late: false)
         let response: Response
         do {
@@ -67,7 +68,7 @@ actor MessageForwarder {
         } catch let error as QuicFlowError where error.code == .unknownClient {
             guard let ttl else { throw error }
             record.state = .queued
-            record.expiresAt = now + Double(DurationParser.milliseconds(ttl)) / 1_000
+            record.expiresAt = now + Double(ttl.wholeMilliseconds) / 1_000
             try await store.insert(record)
             var event = ServerEvent("queued")
             event.clientID = clientID

@@ -4,6 +4,7 @@ import QuicFlow
 import QuicFlowAgent
 import QuicFlowConfigFile
 import Synchronization
+import QuicFlowTime
 
 /// The server's SQLite store of messages the admin API took: those queued
 /// for offline clients (store and forward) and the state and result of
@@ -298,7 +299,7 @@ final class MessageStore: Sendable {
     /// - Returns: how many were forgotten.
     @discardableResult
     func purgeReceived(olderThan window: Duration) async throws(ServerAppError) -> Int {
-        let cutoff = Date().timeIntervalSince1970 - Double(DurationParser.milliseconds(window)) / 1_000
+        let cutoff = Date().timeIntervalSince1970 - Double(window.wholeMilliseconds) / 1_000
         let run = self.run
         let (answered, handling) = try await write { db in
             try db.execute(sql: "DELETE FROM received WHERE state = 'answered' AND received_at <= ?", arguments: [cutoff])

@@ -7,6 +7,7 @@ import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
+import QuicFlowTime
 #endif
 
 extension AgentExecutableTests {
@@ -220,7 +221,7 @@ extension AgentExecutableTests {
                 kill(-group, SIGKILL)
             }
 
-            let restartedAt = Outbox.unixMillisNow()
+            let restartedAt = WallClock.system.unixMilliseconds()
             let second = try fixture.startAgent(log: "second.log")
             // The killed agent's session may still be listed until the new one
             // replaces it: wait for a session that began after the restart.

@@ -2,6 +2,7 @@ import QuicFlow
 import QuicFlowAgent
 import Testing
 
+import QuicFlowTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

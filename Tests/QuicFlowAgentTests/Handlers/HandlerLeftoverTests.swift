@@ -5,6 +5,7 @@ import QuicFlow
 @testable import QuicFlowAgent
 import Synchronization
 import Testing
+import QuicFlowTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -127,7 +128,7 @@ struct HandlerLeftoverTests {
         #expect(record.executable == spec.executable)
         #expect(record.bootID == ProcessTable.bootID())
         #expect(record.leaderStartTicks == ProcessTable.entry(handler)?.startTicks)
-        #expect(abs(record.startedAt - Outbox.unixMillisNow()) < 60_000)
+        #expect(abs(record.startedAt - WallClock.system.unixMilliseconds()) < 60_000)
 
         run.cancel()
         let outcome = await run.value

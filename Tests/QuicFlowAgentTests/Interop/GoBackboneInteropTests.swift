@@ -7,6 +7,7 @@ import ServiceLifecycle
 import Testing
 #if canImport(Glibc)
 import Glibc
+import QuicFlowTime
 #endif
 
 /// The agent against a backbone that behaves as the Go QuicFlow original

@@ -2,6 +2,7 @@ import QuicFlow
 import QuicFlowAgent
 import QuicFlowConfigFile
 import Testing
+import QuicFlowTime
 
 @Suite("Outbox delivery")
 struct OutboxDeliveryTests {
@@ -40,7 +41,7 @@ struct OutboxDeliveryTests {
         let outbox = try Outbox(
             path: directory.file("outbox.db"), retryBackoff: Backoff(initial: .seconds(60), maximum: .seconds(60), jitter: 0))
         let message = try await outbox.enqueue(type: .event, payload: [1])
-        let now = Outbox.unixMillisNow()
+        let now = WallClock.system.unixMilliseconds()
         _ = try await outbox.nextBatch(limit: 1, now: now)
         #expect(try await outbox.markRetry(id: message.id, error: "timeout", now: now) == now + 60_000)
         #expect(try await outbox.nextBatch(limit: 1, now: now + 59_999).isEmpty)
@@ -54,19 +55,19 @@ struct OutboxDeliveryTests {
         let backoff = Backoff(initial: .seconds(1), maximum: .seconds(20), jitter: 0.2)
         let outbox = try Outbox(path: directory.file("outbox.db"), retryBackoff: backoff)
         let message = try await outbox.enqueue(type: .event, payload: [1])
-        var now = Outbox.unixMillisNow()
+        var now = WallClock.system.unixMilliseconds()
         for attempt in 1...8 {
             let claimed = try await outbox.nextBatch(limit: 1, now: now)
             #expect(claimed.map(\.attempts) == [attempt])
             let due = try await outbox.markRetry(id: message.id, error: "unanswered", now: now)
-            let shortest = DurationParser.milliseconds(backoff.shortestDelay(attempt: attempt))
-            let nominal = DurationParser.milliseconds(backoff.nominalDelay(attempt: attempt))
+            let shortest = backoff.shortestDelay(attempt: attempt).wholeMilliseconds
+            let nominal = backoff.nominalDelay(attempt: attempt).wholeMilliseconds
             #expect(due - now >= shortest, "attempt \(attempt): due after \(due - now) ms, backoff allows no less than \(shortest) ms")
             #expect(due - now <= min(nominal * 12 / 10, 20_000))
             #expect(try await outbox.nextBatch(limit: 1, now: due - 1).isEmpty)
             now = due
         }
-        #expect(DurationParser.milliseconds(backoff.nominalDelay(attempt: 8)) == 20_000, "capped at the maximum")
+        #expect(backoff.nominalDelay(attempt: 8).wholeMilliseconds == 20_000, "capped at the maximum")
         let retries = try await outbox.retries()
         #expect(retries.messages == 1)
         #expect(retries.worst?.attempts == 8 && retries.worst?.lastError == "unanswered")
@@ -78,7 +79,7 @@ struct OutboxDeliveryTests {
         let outbox = try Outbox(
             path: directory.file("outbox.db"), retryBackoff: Backoff(initial: .seconds(30), maximum: .seconds(60), jitter: 0))
         let message = try await outbox.enqueue(type: .event, payload: [1])
-        let sentAt = Outbox.unixMillisNow()
+        let sentAt = WallClock.system.unixMilliseconds()
         _ = try await outbox.nextBatch(limit: 1, now: sentAt)
         #expect(try await outbox.releaseInFlight() == 1)
         #expect(try await outbox.nextAttemptTime() == sentAt + 30_000)
@@ -154,7 +155,7 @@ struct OutboxDeliveryTests {
         #expect(try await reopened.counts() == OutboxCounts(pending: 1, inFlight: 2))
         #expect(try await reopened.releaseInFlight() == 2)
         // Released rows wait their backoff (1 s by default) from when they were sent.
-        let again = try await reopened.nextBatch(limit: 10, now: Outbox.unixMillisNow() + 60_000)
+        let again = try await reopened.nextBatch(limit: 10, now: WallClock.system.unixMilliseconds() + 60_000)
         #expect(again.map(\.payload) == [[1], [2], [3]])
         #expect(again.map(\.attempts) == [2, 2, 1])
     }
@@ -247,7 +248,7 @@ struct OutboxDeliveryTests {
         let outbox = try Outbox(path: directory.file("outbox.db"))
         try await outbox.enqueueBatch((0..<4).map { Message(type: .event, payload: [UInt8($0)]) })
         _ = try await outbox.nextBatch(limit: 1)
-        let farFuture = Outbox.unixMillisNow() + 86_400_000
+        let farFuture = WallClock.system.unixMilliseconds() + 86_400_000
         #expect(try await outbox.expire(now: farFuture, maxAge: .seconds(Int64.max), maxAttempts: Int.max) == 0)
         #expect(try await outbox.expire(now: farFuture, maxAge: .seconds(1), maxAttempts: nil) == 3)
         #expect(try await outbox.counts() == OutboxCounts(inFlight: 1, dead: 3))

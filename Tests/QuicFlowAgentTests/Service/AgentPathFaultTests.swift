@@ -7,6 +7,7 @@ import QuicFlowAgent
 import ServiceLifecycle
 import Synchronization
 import Testing
+import QuicFlowTime
 
 @Suite("Agent across a black hole", .timeLimit(.minutes(3)))
 struct AgentPathFaultTests {
