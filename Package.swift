@@ -114,11 +114,30 @@ let package = Package(
             dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: swiftSettings
         ),
+        // Running executables as hooks (the agent's handlers, the server's
+        // on-message hook): no shell, stdin payload, env, output cap,
+        // process-group timeout, executable checks, leftovers.
+        .target(
+            name: "QuicFlowHooks",
+            dependencies: [
+                "QuicFlow",
+                "QuicFlowTime",
+                "QuicFlowConfigFile",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A daemon's data directory: private database files (0700/0600)
+        // and the lock that keeps a second daemon off it.
+        .target(name: "QuicFlowDataDirectory", swiftSettings: swiftSettings),
         // The edge agent as a library: config file, SQLite outbox, handler
         // executables, services.
         .target(
             name: "QuicFlowAgent",
             dependencies: [
+                "QuicFlowHooks",
+                "QuicFlowDataDirectory",
                 "QuicFlowTime",
                 "QuicFlowJSON",
                 "QuicFlow",
@@ -142,8 +161,10 @@ let package = Package(
                 "QuicFlowJSON",
                 "QuicFlow",
                 "QuicFlowConfigFile",
-                // For its HandlerRunner (the on-message hook) and DatabaseFiles.
-                "QuicFlowAgent",
+                // The on-message hook.
+                "QuicFlowHooks",
+                // Private database files and the single-server lock.
+                "QuicFlowDataDirectory",
                 // Loads the TLS files as the endpoint would, to check them at start.
                 "QUICTransport",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -199,6 +220,8 @@ let package = Package(
         .executableTarget(
             name: "quicflow-agent",
             dependencies: [
+                "QuicFlowHooks",
+                "QuicFlowDataDirectory",
                 "QuicFlowTime",
                 "QuicFlowJSON",
                 "QuicFlowBuildInfo",
@@ -231,9 +254,8 @@ let package = Package(
         .executableTarget(
             name: "quicflowctl",
             dependencies: [
-                "QuicFlowTime",
                 // Backoff, for reconnecting `events`.
-                "QuicFlow",
+                "QuicFlowTime",
                 "QuicFlowJSON",
                 "QuicFlowBuildInfo",
                 "QuicFlowCtl",
@@ -313,6 +335,7 @@ let package = Package(
         .testTarget(
             name: "QuicFlowServerAppTests",
             dependencies: [
+                "QuicFlowHooks",
                 "QuicFlowTime",
                 "QuicFlowAdminModel",
                 "QuicFlowJSON",
@@ -342,6 +365,8 @@ let package = Package(
         .testTarget(
             name: "QuicFlowAgentTests",
             dependencies: [
+                "QuicFlowHooks",
+                "QuicFlowDataDirectory",
                 "QuicFlowTime",
                 "QuicFlowJSON",
                 "QuicFlowAgent",

@@ -1,4 +1,6 @@
 package import QuicFlowConfigFile
+public import QuicFlowDataDirectory
+public import QuicFlowHooks
 
 /// An error from the agent: a stable ``code`` and a message that says what
 /// is wrong and what to do.
@@ -44,6 +46,17 @@ public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible {
     /// An `invalidConfiguration` error carrying a configuration problem.
     package init(_ error: ConfigurationError) {
         self.init(.invalidConfiguration, error.message)
+    }
+
+    /// The agent's side of a hook error: `invalidConfiguration` stays
+    /// itself, anything else about running a handler is `handler`.
+    public init(_ error: HookError) {
+        self.init(error.code == .invalidConfiguration ? .invalidConfiguration : .handler, error.message)
+    }
+
+    /// The agent's side of a data-directory error (same code, same message).
+    public init(_ error: DataDirectoryError) {
+        self.init(error.code == .alreadyRunning ? .alreadyRunning : .storage, error.message)
     }
 
     /// `code: message`.

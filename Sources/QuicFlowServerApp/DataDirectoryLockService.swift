@@ -1,4 +1,4 @@
-import QuicFlowAgent
+import QuicFlowDataDirectory
 import ServiceLifecycle
 
 /// Holds the data directory's lock while the server runs. First in the

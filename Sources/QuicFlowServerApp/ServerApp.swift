@@ -3,7 +3,8 @@ public import Logging
 public import QuicFlow
 public import ServiceLifecycle
 import NIOCore
-import QuicFlowAgent
+import QuicFlowHooks
+import QuicFlowDataDirectory
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import ArgumentParser
 import QuicFlowAgent
+import QuicFlowDataDirectory
 
 /// `quicflow-agent outbox reset`: starts a new, empty outbox on purpose.
 struct OutboxResetCommand: AsyncParsableCommand {

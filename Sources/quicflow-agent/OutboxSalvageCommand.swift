@@ -1,6 +1,7 @@
 import ArgumentParser
 import QuicFlowAgent
 import QuicFlowTime
+import QuicFlowDataDirectory
 
 /// `quicflow-agent outbox salvage`: saves what can be read of a damaged outbox.
 struct OutboxSalvageCommand: AsyncParsableCommand {

@@ -5,6 +5,7 @@ import QuicFlow
 import QuicFlowAgent
 import ServiceLifecycle
 import UnixSignals
+import QuicFlowHooks
 
 /// `quicflow-agent run`: the daemon.
 struct RunCommand: AsyncParsableCommand {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import QuicFlow
 import QuicFlowCtl
 import QuicFlowTime
 

@@ -5,6 +5,7 @@ import QuicFlowAgent
 import QuicFlowCtl
 @testable import QuicFlowServerApp
 import Testing
+import QuicFlowHooks
 
 /// A device repeats a message whose ACK it did not get (its outbox retries);
 /// the server's store remembers each answer so a repeat after a restart is

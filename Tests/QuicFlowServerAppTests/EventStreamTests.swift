@@ -6,6 +6,7 @@ import QuicFlowCtl
 import QuicFlowServerApp
 import Synchronization
 import Testing
+import QuicFlowHooks
 
 @Suite("Event stream, late responses and the on-message hook", .timeLimit(.minutes(1)))
 struct EventStreamTests {

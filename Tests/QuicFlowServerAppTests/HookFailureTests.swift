@@ -6,6 +6,7 @@ import QuicFlowAgent
 import QuicFlowServerApp
 import ServiceLifecycle
 import Testing
+import QuicFlowHooks
 
 /// A device message is acknowledged SUCCESS only when the application (the
 /// on-message hook) took it: otherwise the device keeps it and sends it

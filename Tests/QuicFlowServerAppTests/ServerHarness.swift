@@ -8,6 +8,7 @@ import QuicFlowCtl
 import QuicFlowServerApp
 import ServiceLifecycle
 import QuicFlowTime
+import QuicFlowHooks
 
 /// A `ServerApp` running in this process on loopback, with a token, a data
 /// directory that outlives restarts and a fixed QUIC port.

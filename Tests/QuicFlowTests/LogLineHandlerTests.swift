@@ -3,6 +3,7 @@ import Logging
 import QuicFlow
 import Synchronization
 import Testing
+import QuicFlowTime
 
 @Suite("Log lines")
 struct LogLineHandlerTests {

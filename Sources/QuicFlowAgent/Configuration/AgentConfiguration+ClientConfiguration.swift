@@ -3,6 +3,7 @@ public import QuicFlow
 import QUICTransport
 
 import QuicFlowTime
+import QuicFlowHooks
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

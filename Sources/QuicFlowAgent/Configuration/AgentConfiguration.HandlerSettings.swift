@@ -1,5 +1,6 @@
 import QuicFlowConfigFile
 public import QuicFlow
+public import QuicFlowHooks
 
 extension AgentConfiguration {
     /// The `[handlers]` tables: the executable that handles each type of

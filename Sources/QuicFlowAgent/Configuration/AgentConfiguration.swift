@@ -1,5 +1,6 @@
 public import QuicFlow
 import QuicFlowConfigFile
+public import QuicFlowHooks
 
 /// The agent's configuration file, `agent.conf` (TOML): who the agent is,
 /// which backbone it joins, how it keeps the connection, how its outbox

@@ -1,6 +1,7 @@
 import Foundation
 import QuicFlowConfigFile
 import QUICTransport
+import QuicFlowHooks
 
 /// What the agent would refuse once it runs, found before it does: the
 /// checks of `quicflow-agent check-config` beyond the file's syntax and

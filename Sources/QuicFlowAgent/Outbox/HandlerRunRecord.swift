@@ -1,4 +1,5 @@
 public import QuicFlow
+import QuicFlowHooks
 
 /// One finished run of a handler executable, kept so that
 /// `quicflow-agent status` can show recent activity.

@@ -1,4 +1,5 @@
 import GRDB
+public import QuicFlowHooks
 
 /// The `running_handlers` table: the process group of each handler the
 /// agent is running, so that an agent restarting after a crash (kill -9, an

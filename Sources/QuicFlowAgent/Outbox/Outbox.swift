@@ -3,6 +3,8 @@ import Foundation
 import GRDB
 public import QuicFlow
 public import QuicFlowTime
+import QuicFlowHooks
+import QuicFlowDataDirectory
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -95,7 +97,7 @@ public final class Outbox: Sendable {
                 throw Self.lost(path, "is empty (0 bytes: truncated)", marker)
             }
         }
-        try DatabaseFiles.prepare(path)
+        do { try DatabaseFiles.prepare(path) } catch { throw AgentError(error) }
 
         var configuration = Configuration()
         configuration.journalMode = .wal
@@ -116,7 +118,7 @@ public final class Outbox: Sendable {
             if let corrupt = Self.corruption(path, error) { throw corrupt }
             throw AgentError(.storage, "cannot open the outbox at \(path): \(Self.describe(error)); check that the file is a QuicFlow outbox, writable by this user, and that the disk is not full")
         }
-        try DatabaseFiles.restrict(path)
+        do { try DatabaseFiles.restrict(path) } catch { throw AgentError(error) }
         try Self.checkIdentity(queue, path: path, marker: marker, markerPath: markerPath)
         let database = OutboxDatabase(queue, path: path)
         self.database = database

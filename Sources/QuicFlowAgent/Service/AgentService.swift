@@ -4,6 +4,8 @@ public import Logging
 import QuicFlow
 public import ServiceLifecycle
 import QuicFlowTime
+import QuicFlowHooks
+import QuicFlowDataDirectory
 
 /// The agent: one reconnecting session to the backbone, the outbox
 /// delivered over it with acknowledgements, and the server's messages

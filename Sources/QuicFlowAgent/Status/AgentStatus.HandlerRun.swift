@@ -2,6 +2,7 @@ import QuicFlowConfigFile
 public import Foundation
 import QuicFlow
 import QuicFlowTime
+import QuicFlowHooks
 
 extension AgentStatus {
     /// One finished handler run, as `status` shows it.

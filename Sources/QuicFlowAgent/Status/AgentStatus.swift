@@ -1,4 +1,6 @@
 public import Foundation
+import QuicFlowHooks
+import QuicFlowDataDirectory
 
 /// What `quicflow-agent status` shows: the session, the outbox and recent
 /// handler runs, read from the agent's database, so it works whether the

@@ -1,5 +1,5 @@
 public import QuicFlow
-public import QuicFlowAgent
+public import QuicFlowHooks
 public import QuicFlowTime
 
 /// The checked settings a ``ServerApp`` runs with.

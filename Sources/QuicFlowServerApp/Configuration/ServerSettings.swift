@@ -1,5 +1,5 @@
 import QuicFlow
-import QuicFlowAgent
+import QuicFlowHooks
 import QuicFlowConfigFile
 import QUICTransport
 import QuicFlowTime

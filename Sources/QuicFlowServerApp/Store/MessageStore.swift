@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import QuicFlow
-import QuicFlowAgent
+import QuicFlowDataDirectory
 import QuicFlowConfigFile
 import Synchronization
 import QuicFlowTime
@@ -71,7 +71,7 @@ final class MessageStore: Sendable {
             }
         } catch let error as ServerAppError {
             throw error
-        } catch let error as AgentError {
+        } catch let error as DataDirectoryError {
             throw ServerAppError(.storage, error.message)
         } catch {
             throw ServerAppError(.storage, "cannot open the message store in \(directory ?? "memory"): \(error); check that the data directory is writable by this user and the disk is not full")

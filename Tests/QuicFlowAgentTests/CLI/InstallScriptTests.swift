@@ -3,6 +3,7 @@ import QUICTestSupport
 import QuicFlow
 import QuicFlowAgent
 import Testing
+import QuicFlowHooks
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import QuicFlowAgent
+import QuicFlowHooks
 import Testing
 
 @Suite("Configuration: files")

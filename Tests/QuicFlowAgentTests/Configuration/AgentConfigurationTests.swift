@@ -3,6 +3,7 @@ import QuicFlowAgent
 import Testing
 
 import QuicFlowTime
+import QuicFlowHooks
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -314,7 +315,7 @@ struct AgentConfigurationTests {
         #expect(handler.user == nil)
         #expect(handler.environment == [:])
 
-        let error = #expect(throws: AgentError.self) {
+        let error = #expect(throws: HookError.self) {
             try HandlerConfiguration(executable: "true", timeout: .zero, maxOutput: 0, concurrency: 0, user: "")
         }
         let lines = error?.message.split(separator: "\n").map(String.init) ?? []

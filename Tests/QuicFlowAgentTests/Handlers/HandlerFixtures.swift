@@ -1,5 +1,6 @@
 import Foundation
 import QuicFlow
+import QuicFlowHooks
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -4,6 +4,7 @@ import NIOCore
 import QuicFlow
 @testable import QuicFlowAgent
 import Testing
+import QuicFlowHooks
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -6,6 +6,7 @@ import QuicFlow
 import Synchronization
 import Testing
 import QuicFlowTime
+import QuicFlowHooks
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -2,6 +2,7 @@ import Foundation
 import QuicFlow
 @testable import QuicFlowAgent
 import Testing
+import QuicFlowHooks
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -211,7 +212,7 @@ struct HandlerRunnerTests {
     @Test("a relative path is refused")
     func relativePath() {
         // Refused when the configuration is made, so the runner never sees one.
-        let error = #expect(throws: AgentError.self) {
+        let error = #expect(throws: HookError.self) {
             try HandlerConfiguration(executable: "bin/handler")
         }
         #expect(error?.message.contains("bin/handler") == true)

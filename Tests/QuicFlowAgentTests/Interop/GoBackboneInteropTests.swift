@@ -5,6 +5,7 @@ import QuicFlow
 import QuicFlowAgent
 import ServiceLifecycle
 import Testing
+import QuicFlowHooks
 #if canImport(Glibc)
 import Glibc
 import QuicFlowTime

@@ -3,6 +3,7 @@ import QuicFlowAgent
 import QuicFlowConfigFile
 import Testing
 import QuicFlowTime
+import QuicFlowHooks
 
 @Suite("Outbox delivery")
 struct OutboxDeliveryTests {

@@ -7,6 +7,7 @@ import QuicFlowAgent
 import ServiceLifecycle
 import Synchronization
 import Testing
+import QuicFlowHooks
 
 @Suite("Agent service")
 struct AgentServiceTests {

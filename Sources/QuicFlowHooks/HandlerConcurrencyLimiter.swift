@@ -1,6 +1,6 @@
 /// Caps how many runs of each handler happen at once; the others wait in
 /// arrival order (FIFO).
-actor HandlerConcurrencyLimiter {
+package actor HandlerConcurrencyLimiter {
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Void, any Error>
@@ -14,13 +14,13 @@ actor HandlerConcurrencyLimiter {
     private var slots: [String: Slots] = [:]
     private var nextWaiterID: UInt64 = 0
 
-    init() {}
+    package init() {}
 
     /// Waits until fewer than `limit` runs hold `key`, then takes a slot.
     /// Every successful `acquire` must be paired with one ``release(_:)``.
     /// - Throws: `CancellationError` when the task is cancelled while waiting
     ///   (no slot is taken then).
-    func acquire(_ key: String, limit: Int) async throws {
+    package func acquire(_ key: String, limit: Int) async throws {
         let limit = max(1, limit)
         var entry = slots[key, default: Slots()]
         // Queue behind earlier waiters even if a slot looks free: FIFO.
@@ -46,7 +46,7 @@ actor HandlerConcurrencyLimiter {
 
     /// Gives back a slot taken by ``acquire(_:limit:)``, handing it straight
     /// to the longest waiter if there is one.
-    func release(_ key: String) {
+    package func release(_ key: String) {
         guard var entry = slots[key] else { return }
         if entry.waiters.isEmpty {
             entry.running -= 1
@@ -60,12 +60,12 @@ actor HandlerConcurrencyLimiter {
     }
 
     /// How many runs hold a slot for `key` (for tests and diagnostics).
-    func running(_ key: String) -> Int {
+    package func running(_ key: String) -> Int {
         slots[key]?.running ?? 0
     }
 
     /// How many runs wait for a slot for `key` (for tests and diagnostics).
-    func waiting(_ key: String) -> Int {
+    package func waiting(_ key: String) -> Int {
         slots[key]?.waiters.count ?? 0
     }
 

@@ -1,31 +1,31 @@
-import Subprocess
+package import Subprocess
 #if canImport(System)
-import System
+package import System
 #else
-import SystemPackage
+package import SystemPackage
 #endif
 
 /// One prepared, already checked handler run: starts the process, feeds it
 /// the payload and collects its output until it ends.
-struct HandlerLaunch: Sendable {
+package struct HandlerLaunch: Sendable {
     /// How the process ended.
-    enum Termination: Sendable, Hashable {
+    package enum Termination: Sendable, Hashable {
         case exited(Int32)
         case signaled(Int32)
     }
 
     /// What became of the run.
-    enum Result: Sendable {
+    package enum Result: Sendable {
         case finished(Termination, output: HandlerOutputPrefix, errorTail: HandlerErrorTail)
         case failedToStart(String)
     }
 
-    let executable: String
-    let arguments: [String]
-    let environment: Environment
-    let platformOptions: PlatformOptions
-    let payload: [UInt8]
-    let maxOutput: Int
+    package let executable: String
+    package let arguments: [String]
+    package let environment: Environment
+    package let platformOptions: PlatformOptions
+    package let payload: [UInt8]
+    package let maxOutput: Int
 
     private struct Streams: Sendable {
         var output = HandlerOutputPrefix(limit: 0)
@@ -45,7 +45,7 @@ struct HandlerLaunch: Sendable {
     /// `exited` once the process has exited but before it is reaped, so that
     /// its pid, the id of its process group and session, stays reserved
     /// while `exited` deals with what it left in them.
-    func run(
+    package func run(
         in group: HandlerProcessGroup,
         started: @escaping @Sendable (pid_t) async -> Void = { _ in },
         exited: @escaping @Sendable (pid_t) async -> Void = { _ in }

@@ -1,5 +1,5 @@
 import Foundation
-import QuicFlowConfigFile
+package import QuicFlowConfigFile
 
 /// How to run one handler executable: a `[handlers.command]`,
 /// `[handlers.query]`, `[handlers.event]` or `[commands.NAME]` table of the
@@ -48,7 +48,7 @@ public struct HandlerConfiguration: Sendable, Hashable {
 
     /// Checks and stores a handler configuration, as the `[handlers.*]`
     /// and `[commands.*]` tables would.
-    /// - Throws: ``AgentError`` (`invalidConfiguration`) listing every
+    /// - Throws: ``HookError`` (`invalidConfiguration`) listing every
     ///   value that is out of range, named by its configuration key.
     public init(
         executable: String,
@@ -59,7 +59,7 @@ public struct HandlerConfiguration: Sendable, Hashable {
         user: String? = nil,
         environment: [String: String] = [:],
         killLeftovers: Bool = true
-    ) throws(AgentError) {
+    ) throws(HookError) {
         let problems = ConfigurationProblems()
         if !executable.hasPrefix("/") {
             problems.report(
@@ -78,7 +78,7 @@ public struct HandlerConfiguration: Sendable, Hashable {
             problems.report("user", "must not be empty")
         }
         if let error = problems.error(path: "the handler configuration") {
-            throw AgentError(error)
+            throw HookError(.invalidConfiguration, error.message)
         }
         self.init(
             checkedExecutable: executable, arguments: arguments, timeout: timeout, maxOutput: maxOutput,
@@ -101,11 +101,11 @@ public struct HandlerConfiguration: Sendable, Hashable {
     }
 
     /// The keys a handler table may hold.
-    static let keys = ["exec", "args", "timeout", "max_output", "concurrency", "user", "env", "kill_leftovers"]
+    package static let keys = ["exec", "args", "timeout", "max_output", "concurrency", "user", "env", "kill_leftovers"]
 
     /// Reads a handler table, reporting every problem with its full key
     /// name; `nil` when `exec` is missing or invalid (already reported).
-    init?(reading table: ConfigurationTable) {
+    package init?(reading table: ConfigurationTable) {
         table.rejectUnknownKeys(known: Self.keys)
         if !table.contains("exec") {
             table.report("exec", "missing; give the absolute path of the handler executable")
@@ -141,8 +141,8 @@ extension HandlerConfiguration {
     /// owned by root or by this process's user. For checks at start, so a
     /// daemon refuses a hook that could never run instead of failing each
     /// message.
-    /// - Throws: ``AgentError`` (`handler`) saying which check failed.
-    public func checkExecutable() throws(AgentError) {
+    /// - Throws: ``HookError`` (`unrunnable`) saying which check failed.
+    public func checkExecutable() throws(HookError) {
         try HandlerExecutableCheck.validate(executable)
     }
 
@@ -151,7 +151,7 @@ extension HandlerConfiguration {
     /// before starting it: the file checks of ``checkExecutable()``, an
     /// unknown `user`, a `user` that this process cannot switch to, and a
     /// missing `setpriv` when it would have to switch.
-    func reportUnrunnable(as key: String, into problems: ConfigurationProblems) {
+    package func reportUnrunnable(as key: String, into problems: ConfigurationProblems) {
         do {
             try HandlerExecutableCheck.validate(executable)
         } catch {

@@ -1,25 +1,25 @@
-import Subprocess
+package import Subprocess
 
 /// The first `limit` bytes of a stream plus a count of everything read:
 /// reading goes on past the limit (the bytes are dropped) so that a chatty
 /// handler never blocks on a full pipe.
-struct HandlerOutputPrefix: Sendable {
+package struct HandlerOutputPrefix: Sendable {
     /// The kept bytes, at most the limit.
     private(set) var bytes: [UInt8] = []
     /// Every byte seen, kept or not.
     private(set) var totalCount = 0
     /// Most bytes kept.
-    let limit: Int
+    package let limit: Int
 
-    init(limit: Int) {
+    package init(limit: Int) {
         self.limit = max(0, limit)
     }
 
     /// Whether bytes were dropped.
-    var truncated: Bool { totalCount > limit }
+    package var truncated: Bool { totalCount > limit }
 
     /// Adds one chunk.
-    mutating func append(_ chunk: UnsafeRawBufferPointer) {
+    package mutating func append(_ chunk: UnsafeRawBufferPointer) {
         totalCount += chunk.count
         let room = limit - bytes.count
         if room > 0 {
@@ -28,7 +28,7 @@ struct HandlerOutputPrefix: Sendable {
     }
 
     /// Reads `stream` to its end (or until it fails) and keeps its prefix.
-    static func collect(_ stream: SubprocessOutputSequence, limit: Int) async -> HandlerOutputPrefix {
+    package static func collect(_ stream: SubprocessOutputSequence, limit: Int) async -> HandlerOutputPrefix {
         var prefix = HandlerOutputPrefix(limit: limit)
         do {
             for try await buffer in stream {

@@ -1,35 +1,35 @@
 #if canImport(Glibc)
-import Glibc
+package import Glibc
 #elseif canImport(Musl)
-import Musl
+package import Musl
 #elseif canImport(Darwin)
-import Darwin
+package import Darwin
 #endif
 
 /// What `/proc` tells about processes (Linux only; elsewhere every lookup
 /// finds nothing and ``isAvailable`` is `false`).
-enum ProcessTable {
+package enum ProcessTable {
     /// One line of `/proc/PID/stat`, the fields the leftover handling needs.
-    struct Entry: Sendable, Hashable {
-        let pid: pid_t
+    package struct Entry: Sendable, Hashable {
+        package let pid: pid_t
         /// `R`, `S`, `D`, `Z`, ... (field 3).
-        let state: UInt8
+        package let state: UInt8
         /// Field 4.
-        let parent: pid_t
+        package let parent: pid_t
         /// Field 5: the process group.
-        let group: pid_t
+        package let group: pid_t
         /// Field 6: the session.
-        let session: pid_t
+        package let session: pid_t
         /// Field 22: when the process was created (forked), in clock ticks
         /// since boot. With the pid it names one process for the whole boot.
-        let startTicks: UInt64
+        package let startTicks: UInt64
 
         /// A zombie: dead, waiting for its parent to reap it.
-        var isZombie: Bool { state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") }
+        package var isZombie: Bool { state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") }
     }
 
     /// Whether `/proc` can be read here.
-    static var isAvailable: Bool {
+    package static var isAvailable: Bool {
         #if os(Linux)
         return access("/proc/self/stat", R_OK) == 0
         #else
@@ -38,7 +38,7 @@ enum ProcessTable {
     }
 
     /// The process `pid`, or `nil` when there is none (or no `/proc`).
-    static func entry(_ pid: pid_t) -> Entry? {
+    package static func entry(_ pid: pid_t) -> Entry? {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: statLimit) { buffer in
             let count = read("/proc/\(pid)/stat", into: buffer)
             return count > 0 ? parse(UnsafeBufferPointer(rebasing: buffer[..<count])) : nil
@@ -48,7 +48,7 @@ enum ProcessTable {
     /// Every process that can be seen now. Processes come and go while the
     /// directory is read: one that ended meanwhile is missing, one that
     /// started meanwhile may be missing too.
-    static func all() -> [Entry] {
+    package static func all() -> [Entry] {
         #if os(Linux)
         guard let directory = opendir("/proc") else { return [] }
         defer { closedir(directory) }
@@ -82,7 +82,7 @@ enum ProcessTable {
 
     /// Parses one `/proc/PID/stat` line. The command name (field 2) may hold
     /// spaces and parentheses, so fields are counted from its last `)`.
-    static func parse(_ text: String) -> Entry? {
+    package static func parse(_ text: String) -> Entry? {
         let bytes = Array(text.utf8)
         return bytes.withUnsafeBufferPointer { parse($0) }
     }
@@ -135,7 +135,7 @@ enum ProcessTable {
 
     /// The id of the running boot (`/proc/sys/kernel/random/boot_id`); a
     /// pid and a start time name the same process only within one boot.
-    static func bootID() -> String? {
+    package static func bootID() -> String? {
         guard let text = read("/proc/sys/kernel/random/boot_id", limit: 128) else { return nil }
         let id = text.trimmingSpaces
         return id.isEmpty ? nil : String(id)
@@ -144,7 +144,7 @@ enum ProcessTable {
     /// The time since boot in clock ticks, rounded down: a process forked
     /// after this call has a ``Entry/startTicks`` at least this large (both
     /// count the boot-time clock).
-    static func nowTicks() -> UInt64? {
+    package static func nowTicks() -> UInt64? {
         // "12345.67 54321.00": seconds with two decimals.
         guard let text = read("/proc/uptime", limit: 128),
             let first = text.split(separator: " ").first

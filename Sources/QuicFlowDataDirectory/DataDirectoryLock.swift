@@ -42,21 +42,21 @@ public final class DataDirectoryLock: Sendable {
 
     /// Takes the lock of `directory` (which must exist), writing this
     /// process's pid into it.
-    /// - Throws: ``AgentError`` (`alreadyRunning`) naming the other
+    /// - Throws: ``DataDirectoryError`` (`alreadyRunning`) naming the other
     ///   daemon's pid when one holds the lock, or (`storage`) the system's
     ///   reason when the file cannot be opened.
-    public init(dataDirectory directory: String, owner: Owner = .agent) throws(AgentError) {
+    public init(dataDirectory directory: String, owner: Owner = .agent) throws(DataDirectoryError) {
         let path = Self.path(inDataDirectory: directory, owner: owner)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw AgentError(.storage, "cannot open the lock file \(path): \(Self.lastErrorText()); check that \(directory) exists and is writable by this user")
+            throw DataDirectoryError(.storage, "cannot open the lock file \(path): \(Self.lastErrorText()); check that \(directory) exists and is writable by this user")
         }
         _ = fchmod(fd, 0o600)
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let holder = Self.readPID(fd)
             close(fd)
             let who = holder.map { "pid \($0)" } ?? "another process"
-            throw AgentError(.alreadyRunning, "another \(owner.program) (\(who)) is already running with \(owner.setting) \(directory); stop it first, or give this one its own \(owner.setting)")
+            throw DataDirectoryError(.alreadyRunning, "another \(owner.program) (\(who)) is already running with \(owner.setting) \(directory); stop it first, or give this one its own \(owner.setting)")
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+package import Glibc
 #elseif canImport(Musl)
-import Musl
+package import Musl
 #elseif canImport(Darwin)
-import Darwin
+package import Darwin
 #endif
 import Synchronization
 
@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// The timeout can fire before the process has started; the signal it asked
 /// for is then sent as soon as the pid is known.
-final class HandlerProcessGroup: Sendable {
+package final class HandlerProcessGroup: Sendable {
     private enum Phase {
         case running
         case terminating
@@ -29,15 +29,15 @@ final class HandlerProcessGroup: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    package init() {}
 
     /// Whether the run timed out (``terminateOnTimeout()`` was called).
-    var timedOut: Bool {
+    package var timedOut: Bool {
         state.withLock { $0.timedOut }
     }
 
     /// Records the started handler's pid and sends it any signal already due.
-    func attach(_ pid: pid_t) {
+    package func attach(_ pid: pid_t) {
         let signal: Int32? = state.withLock { state in
             state.leader = pid
             switch state.phase {
@@ -51,19 +51,19 @@ final class HandlerProcessGroup: Sendable {
 
     /// When the handler itself exited (its leftovers may still be being
     /// stopped); `nil` while it runs.
-    var exitedAt: ContinuousClock.Instant? {
+    package var exitedAt: ContinuousClock.Instant? {
         state.withLock { $0.exitedAt }
     }
 
     /// Notes that the handler has exited (it is not reaped yet).
-    func markExited() {
+    package func markExited() {
         state.withLock { state in
             if state.exitedAt == nil { state.exitedAt = ContinuousClock.now }
         }
     }
 
     /// What was written to the ``HandlerGroupJournal`` for this run, if anything.
-    var record: HandlerGroupRecord? {
+    package var record: HandlerGroupRecord? {
         get { state.withLock { $0.record } }
         set { state.withLock { $0.record = newValue } }
     }
@@ -73,7 +73,7 @@ final class HandlerProcessGroup: Sendable {
     /// Does nothing and returns `false` once the handler has exited: a
     /// deadline passing while its leftovers are being stopped is no timeout.
     @discardableResult
-    func terminateOnTimeout() -> Bool {
+    package func terminateOnTimeout() -> Bool {
         let (due, leader) = state.withLock { state -> (Bool, pid_t?) in
             guard state.exitedAt == nil else { return (false, nil) }
             state.timedOut = true
@@ -85,7 +85,7 @@ final class HandlerProcessGroup: Sendable {
     }
 
     /// Sends SIGKILL to the whole group.
-    func killAll() {
+    package func killAll() {
         let leader = state.withLock { state -> pid_t? in
             state.phase = .killing
             return state.leader
@@ -96,7 +96,7 @@ final class HandlerProcessGroup: Sendable {
     /// Whether any process of the group is left (zombies count: an orphan
     /// waiting for init to reap it still answers). `true` before the handler
     /// has started.
-    var isAlive: Bool {
+    package var isAlive: Bool {
         guard let leader = state.withLock({ $0.leader }) else { return true }
         // The group id stays reserved while any member exists, so it cannot
         // name someone else's group until this one is empty.
@@ -105,7 +105,7 @@ final class HandlerProcessGroup: Sendable {
 
     /// After SIGTERM: waits up to `grace` for the group to empty,
     /// then SIGKILLs whatever is left. Cancellation skips the wait.
-    func killSurvivors(after grace: Duration) async {
+    package func killSurvivors(after grace: Duration) async {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: grace)
         while isAlive, clock.now < deadline {

@@ -16,7 +16,7 @@ package enum DatabaseFiles {
     /// Creates the missing directories above `path` (0700) and an empty
     /// database file (0600) before SQLite opens it, because SQLite gives the
     /// -wal and -shm files the database file's permissions.
-    package static func prepare(_ path: String, what: String = "outbox") throws(AgentError) {
+    package static func prepare(_ path: String, what: String = "outbox") throws(DataDirectoryError) {
         let directory = parent(of: path)
         if !directory.isEmpty {
             try makeDirectories(directory, what: what)
@@ -30,24 +30,24 @@ package enum DatabaseFiles {
             _ = fchmod(fd, 0o600)
             close(fd)
         } else if errno != EEXIST {
-            throw AgentError(.storage, "cannot create the \(what) database \(path): \(lastErrorText()); check that the directory \(directory) is writable by this user")
+            throw DataDirectoryError(.storage, "cannot create the \(what) database \(path): \(lastErrorText()); check that the directory \(directory) is writable by this user")
         }
     }
 
     /// Makes every existing outbox file 0600 (the -shm file appears only
     /// when SQLite opens the database, so this runs after opening).
-    package static func restrict(_ path: String) throws(AgentError) {
+    package static func restrict(_ path: String) throws(DataDirectoryError) {
         for file in all(path) {
             var info = stat()
             guard stat(file, &info) == 0 else { continue }
             if info.st_mode & 0o777 != 0o600, chmod(file, 0o600) != 0 {
-                throw AgentError(.storage, "cannot make \(file) private (mode 0600): \(lastErrorText()); run the daemon as the file's owner")
+                throw DataDirectoryError(.storage, "cannot make \(file) private (mode 0600): \(lastErrorText()); run the daemon as the file's owner")
             }
         }
     }
 
     /// Creates `directory` and those above it that are missing (0700).
-    package static func prepareDirectory(_ directory: String, what: String = "data") throws(AgentError) {
+    package static func prepareDirectory(_ directory: String, what: String = "data") throws(DataDirectoryError) {
         try makeDirectories(directory, what: what)
     }
 
@@ -57,11 +57,11 @@ package enum DatabaseFiles {
         return parent.isEmpty ? "/" : parent
     }
 
-    private static func makeDirectories(_ directory: String, what: String) throws(AgentError) {
+    private static func makeDirectories(_ directory: String, what: String) throws(DataDirectoryError) {
         var info = stat()
         if stat(directory, &info) == 0 {
             if info.st_mode & S_IFMT != S_IFDIR {
-                throw AgentError(.storage, "the \(what) directory \(directory) exists but is not a directory; point the data directory somewhere else")
+                throw DataDirectoryError(.storage, "the \(what) directory \(directory) exists but is not a directory; point the data directory somewhere else")
             }
             return
         }
@@ -71,7 +71,7 @@ package enum DatabaseFiles {
         }
         if mkdir(directory, 0o700) != 0 {
             guard errno == EEXIST else {
-                throw AgentError(.storage, "cannot create the \(what) directory \(directory): \(lastErrorText()); create it (mode 0700) or choose a writable path")
+                throw DataDirectoryError(.storage, "cannot create the \(what) directory \(directory): \(lastErrorText()); create it (mode 0700) or choose a writable path")
             }
             return
         }

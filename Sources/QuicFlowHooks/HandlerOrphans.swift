@@ -1,11 +1,11 @@
 #if canImport(Glibc)
-import Glibc
+package import Glibc
 #elseif canImport(Musl)
-import Musl
+package import Musl
 #elseif canImport(Darwin)
-import Darwin
+package import Darwin
 #endif
-import Logging
+package import Logging
 import Synchronization
 
 /// Handler descendants that left the handler's session (`setsid`, a
@@ -61,12 +61,12 @@ import Synchronization
 ///
 /// Without ``adopt()`` (tests, other programs using ``HandlerRunner``) a
 /// sweep does nothing: a host process may have children of its own.
-final class HandlerOrphans: Sendable {
+package final class HandlerOrphans: Sendable {
     /// The one per process: being a subreaper is a property of the process.
-    static let shared = HandlerOrphans()
+    package static let shared = HandlerOrphans()
 
     /// One handler run, from before its spawn to after its reaping.
-    struct Token: Sendable, Hashable {
+    package struct Token: Sendable, Hashable {
         fileprivate let id: UInt64
     }
 
@@ -90,17 +90,17 @@ final class HandlerOrphans: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    package init() {}
 
     /// Whether ``adopt()`` succeeded.
-    var isAdopting: Bool {
+    package var isAdopting: Bool {
         state.withLock { $0.adopted }
     }
 
     /// Makes this process a child subreaper (`PR_SET_CHILD_SUBREAPER`) and
     /// turns sweeps on. Linux only; returns whether it succeeded.
     @discardableResult
-    func adopt() -> Bool {
+    package func adopt() -> Bool {
         #if os(Linux)
         // prctl is variadic, which Swift cannot call, so it is called
         // through a pointer of the fixed form its man page documents.
@@ -121,7 +121,7 @@ final class HandlerOrphans: Sendable {
     }
 
     /// Registers a run about to spawn its handler.
-    func begin(killLeftovers: Bool) -> Token {
+    package func begin(killLeftovers: Bool) -> Token {
         // One tick of margin: the two clocks are read with different rounding.
         let now = ProcessTable.nowTicks().map { $0 > 0 ? $0 - 1 : 0 } ?? 0
         return state.withLock { state in
@@ -137,12 +137,12 @@ final class HandlerOrphans: Sendable {
     }
 
     /// Records the run's handler pid.
-    func attach(_ token: Token, leader: pid_t) {
+    package func attach(_ token: Token, leader: pid_t) {
         state.withLock { $0.runs[token.id]?.leader = leader }
     }
 
     /// The run is over: its handler has been reaped.
-    func end(_ token: Token) {
+    package func end(_ token: Token) {
         state.withLock { state in
             if let leader = state.runs.removeValue(forKey: token.id)?.leader, state.sweeping {
                 state.endedDuringSweep.insert(leader)
@@ -154,7 +154,7 @@ final class HandlerOrphans: Sendable {
     /// that can only come from handlers whose leftovers are to be killed,
     /// and reaps adopted zombies. Does nothing unless ``adopt()`` succeeded.
     /// A sweep asked for while one runs makes that one look again instead.
-    func sweep(grace: Duration, logger: Logger) async {
+    package func sweep(grace: Duration, logger: Logger) async {
         let start = state.withLock { state -> Bool in
             guard state.adopted else { return false }
             if state.sweeping {
@@ -190,7 +190,7 @@ final class HandlerOrphans: Sendable {
     /// Sweeps every `interval` until the task is cancelled: orphans that
     /// end on their own are reaped, and processes re-parented after their
     /// handler's own sweep are ended.
-    func sweep(every interval: Duration, grace: Duration, logger: Logger) async {
+    package func sweep(every interval: Duration, grace: Duration, logger: Logger) async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)

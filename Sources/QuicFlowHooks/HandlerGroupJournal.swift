@@ -29,9 +29,9 @@ public struct HandlerGroupRecord: Sendable, Hashable {
 /// removed once it has exited and its group has been dealt with.
 public protocol HandlerGroupJournal: Sendable {
     /// Records a handler that has just started.
-    func recordStarted(_ group: HandlerGroupRecord) async throws(AgentError)
+    func recordStarted(_ group: HandlerGroupRecord) async throws
     /// Removes the record of a handler whose run is over.
-    func recordEnded(_ group: HandlerGroupRecord) async throws(AgentError)
+    func recordEnded(_ group: HandlerGroupRecord) async throws
     /// Every recorded group: at a start, those a previous agent left.
-    func recordedGroups() async throws(AgentError) -> [HandlerGroupRecord]
+    func recordedGroups() async throws -> [HandlerGroupRecord]
 }

@@ -1,18 +1,18 @@
-import Subprocess
+package import Subprocess
 
 /// The last `limit` bytes of a stream (a handler's standard error), which is
 /// where the reason for a failure usually is.
-struct HandlerErrorTail: Sendable {
+package struct HandlerErrorTail: Sendable {
     private var buffer: [UInt8] = []
     /// Most bytes kept.
-    let limit: Int
+    package let limit: Int
 
-    init(limit: Int) {
+    package init(limit: Int) {
         self.limit = max(0, limit)
     }
 
     /// Adds one chunk, forgetting the oldest bytes past the limit.
-    mutating func append(_ chunk: UnsafeRawBufferPointer) {
+    package mutating func append(_ chunk: UnsafeRawBufferPointer) {
         buffer.append(contentsOf: chunk.suffix(limit))
         // Trim in batches so that a long stream costs linear time, not
         // quadratic.
@@ -22,12 +22,12 @@ struct HandlerErrorTail: Sendable {
     }
 
     /// The kept bytes.
-    var bytes: [UInt8] { Array(buffer.suffix(limit)) }
+    package var bytes: [UInt8] { Array(buffer.suffix(limit)) }
 
     /// The kept bytes as text: a UTF-8 sequence cut by the limit is dropped
     /// rather than shown as a replacement character, and trailing white
     /// space (the usual final newline) is trimmed.
-    var text: String {
+    package var text: String {
         var tail = ArraySlice(bytes)
         // A UTF-8 sequence is at most 4 bytes, so at most 3 continuation
         // bytes can be left over from a cut one.
@@ -44,7 +44,7 @@ struct HandlerErrorTail: Sendable {
     }
 
     /// Reads `stream` to its end (or until it fails) and keeps its tail.
-    static func collect(_ stream: SubprocessOutputSequence, limit: Int) async -> HandlerErrorTail {
+    package static func collect(_ stream: SubprocessOutputSequence, limit: Int) async -> HandlerErrorTail {
         var tail = HandlerErrorTail(limit: limit)
         do {
             for try await buffer in stream {

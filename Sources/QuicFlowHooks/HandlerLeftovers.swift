@@ -1,16 +1,16 @@
 #if canImport(Glibc)
-import Glibc
+package import Glibc
 #elseif canImport(Musl)
-import Musl
+package import Musl
 #elseif canImport(Darwin)
-import Darwin
+package import Darwin
 #endif
 
 /// Ends what a handler leaves behind: the processes still in its process
 /// group (or session) once it has exited.
-enum HandlerLeftovers {
+package enum HandlerLeftovers {
     /// How often a stop in progress looks again.
-    static let pollInterval: Duration = .milliseconds(20)
+    package static let pollInterval: Duration = .milliseconds(20)
 
     /// Ends every live process of the group and the session that `leader`
     /// leads, leader included if it still runs: SIGTERM, and SIGKILL for
@@ -35,7 +35,7 @@ enum HandlerLeftovers {
     ///
     /// Only with `/proc` (Linux). Elsewhere the group just gets SIGTERM and
     /// nothing is counted.
-    static func endGroup(_ leader: pid_t, grace: Duration) async -> Int {
+    package static func endGroup(_ leader: pid_t, grace: Duration) async -> Int {
         guard ProcessTable.isAvailable else {
             _ = kill(-leader, SIGTERM)
             return 0
@@ -63,7 +63,7 @@ enum HandlerLeftovers {
 
     /// The live processes of the group or session `leader` leads. Zombies
     /// among them that are this process's children are reaped first.
-    static func liveMembers(of leader: pid_t) -> [ProcessTable.Entry] {
+    package static func liveMembers(of leader: pid_t) -> [ProcessTable.Entry] {
         let me = getpid()
         var live: [ProcessTable.Entry] = []
         for entry in ProcessTable.all() where entry.group == leader || entry.session == leader {
@@ -95,7 +95,7 @@ enum HandlerLeftovers {
     /// by pid: swift-subprocess reaps its own children (the handlers), so a
     /// waitpid(-1) here could take one of them from it.
     @discardableResult
-    static func reap(_ pid: pid_t) -> Bool {
+    package static func reap(_ pid: pid_t) -> Bool {
         var status: Int32 = 0
         while true {
             let result = waitpid(pid, &status, WNOHANG)
@@ -106,7 +106,7 @@ enum HandlerLeftovers {
 
     /// Waits until the child `pid` has exited, without reaping it, so that
     /// its pid (the group's id) stays reserved until the caller is done.
-    static func waitForExit(ofChild pid: pid_t) async {
+    package static func waitForExit(ofChild pid: pid_t) async {
         var delay: Duration = .milliseconds(2)
         while true {
             var info = siginfo_t()
@@ -121,13 +121,13 @@ enum HandlerLeftovers {
     }
 
     /// "1 process", "2 processes".
-    static func count(_ processes: Int) -> String {
+    package static func count(_ processes: Int) -> String {
         processes == 1 ? "1 process" : "\(processes) processes"
     }
 
     /// Sleeps `duration` even in a cancelled task: a stop under way must get
     /// its grace period whatever happens to the caller.
-    static func pause(_ duration: Duration = pollInterval) async {
+    package static func pause(_ duration: Duration = pollInterval) async {
         if Task.isCancelled {
             await Task { try? await Task.sleep(for: duration) }.value
         } else {

@@ -1,29 +1,29 @@
 #if canImport(Glibc)
-import Glibc
+package import Glibc
 #elseif canImport(Musl)
-import Musl
+package import Musl
 #elseif canImport(Darwin)
-import Darwin
+package import Darwin
 #endif
 
 /// The account a handler runs as when its ``HandlerConfiguration/user`` is set, read
 /// from the user database.
-struct HandlerUserAccount: Sendable, Hashable {
+package struct HandlerUserAccount: Sendable, Hashable {
     /// The login name.
-    let name: String
+    package let name: String
     /// The user id.
-    let uid: uid_t
+    package let uid: uid_t
     /// The primary group id.
-    let gid: gid_t
+    package let gid: gid_t
     /// Every group the user belongs to, the primary one included; these
     /// replace the agent's own supplementary groups (root's, otherwise).
-    let groups: [gid_t]
+    package let groups: [gid_t]
     /// The home directory, which becomes the handler's `HOME`.
-    let home: String
+    package let home: String
 
     /// Looks `name` up with `getpwnam_r`.
-    /// - Throws: ``AgentError`` (`handler`) when there is no such user.
-    static func lookup(_ name: String) throws(AgentError) -> HandlerUserAccount {
+    /// - Throws: ``HookError`` (`unrunnable`) when there is no such user.
+    package static func lookup(_ name: String) throws(HookError) -> HandlerUserAccount {
         var entry = passwd()
         var found: UnsafeMutablePointer<passwd>?
         let suggested = sysconf(Int32(_SC_GETPW_R_SIZE_MAX))
@@ -37,7 +37,7 @@ struct HandlerUserAccount: Sendable, Hashable {
             }
             guard code == 0, let found else {
                 let reason = code == 0 ? "no such user" : String(cString: strerror(code))
-                throw AgentError(.handler, "cannot run handler as user '\(name)': \(reason)")
+                throw HookError(.unrunnable, "cannot run handler as user '\(name)': \(reason)")
             }
             let uid = found.pointee.pw_uid
             let gid = found.pointee.pw_gid
@@ -49,15 +49,15 @@ struct HandlerUserAccount: Sendable, Hashable {
     /// The account to switch to before running `executable` as `user`:
     /// `nil` when there is no switch to make (no `user`, or it is this
     /// process's own).
-    /// - Throws: ``AgentError`` (`handler`) when the account does not exist,
+    /// - Throws: ``HookError`` (`unrunnable`) when the account does not exist,
     ///   or when switching to it needs root and this process is not root.
-    static func switching(to user: String?, for executable: String) throws(AgentError) -> HandlerUserAccount? {
+    package static func switching(to user: String?, for executable: String) throws(HookError) -> HandlerUserAccount? {
         guard let user else { return nil }
         let found = try lookup(user)
         if geteuid() == 0 { return found }
         guard found.uid == geteuid() else {
-            throw AgentError(
-                .handler,
+            throw HookError(
+                .unrunnable,
                 "handler \(executable) is configured to run as user '\(user)', but the agent is not running as root (uid \(geteuid())) and cannot switch users; run the agent as root or remove `user`")
         }
         return nil

@@ -1,18 +1,18 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+package import Glibc
 #elseif canImport(Musl)
-import Musl
+package import Musl
 #elseif canImport(Darwin)
-import Darwin
+package import Darwin
 #endif
 public import Logging
 public import QuicFlow
-import Subprocess
+package import Subprocess
 #if canImport(System)
-import System
+package import System
 #else
-import SystemPackage
+package import SystemPackage
 import QuicFlowTime
 #endif
 
@@ -148,7 +148,7 @@ public struct HandlerRunner: Sendable {
         do {
             launch = try prepare(spec, message: message, clientID: clientID, command: command)
         } catch {
-            logger.warning("handler refused", metadata: ["handler": "\(spec.executable)", "error": "\(error.message)"])
+            logger.warning("handler refused", metadata: ["handler": "\(spec.executable)", "error": "\(error)"])
             return HandlerOutcome(status: .failure, error: error.message)
         }
 
@@ -186,13 +186,13 @@ public struct HandlerRunner: Sendable {
     // MARK: - Preparing
 
     /// Checks the file and the account and builds the launch; throws
-    /// ``AgentError`` with the reason to refuse.
+    /// ``HookError`` with the reason to refuse.
     private func prepare(
         _ spec: HandlerConfiguration,
         message: IncomingMessage,
         clientID: String,
         command: String?
-    ) throws(AgentError) -> HandlerLaunch {
+    ) throws(HookError) -> HandlerLaunch {
         try HandlerExecutableCheck.validate(spec.executable)
 
         let account = try HandlerUserAccount.switching(to: spec.user, for: spec.executable)
@@ -201,7 +201,7 @@ public struct HandlerRunner: Sendable {
         if let account { environment["HOME"] = account.home }
         for (name, value) in spec.environment {
             guard !name.isEmpty, !name.contains("="), !name.utf8.contains(0), !value.utf8.contains(0) else {
-                throw AgentError(.handler, "handler \(spec.executable) has an invalid environment variable \"\(name)\"")
+                throw HookError(.unrunnable, "handler \(spec.executable) has an invalid environment variable \"\(name)\"")
             }
             environment[name] = value
         }
@@ -238,7 +238,7 @@ public struct HandlerRunner: Sendable {
             // after a fork from a multithreaded process, leaving a child that
             // never execs and holds copies of all the agent's descriptors.
             guard FileManager.default.isExecutableFile(atPath: Self.setpriv) else {
-                throw AgentError(.handler, "cannot run handler as user '\(account.name)': \(Self.setpriv) is missing; install util-linux (it provides setpriv)")
+                throw HookError(.unrunnable, "cannot run handler as user '\(account.name)': \(Self.setpriv) is missing; install util-linux (it provides setpriv)")
             }
             let groups = account.groups.isEmpty ? "--clear-groups" : "--groups=" + account.groups.map(String.init).joined(separator: ",")
             arguments = ["--reuid=\(account.uid)", "--regid=\(account.gid)", groups, "--", spec.executable] + spec.arguments
@@ -256,7 +256,7 @@ public struct HandlerRunner: Sendable {
     }
 
     /// util-linux's setpriv, which switches accounts before exec.
-    static let setpriv = "/usr/bin/setpriv"
+    package static let setpriv = "/usr/bin/setpriv"
 
     // MARK: - Running
 
@@ -400,7 +400,7 @@ public struct HandlerRunner: Sendable {
             group.record = record
         } catch {
             logger.warning("cannot record a running handler's process group; a restart after a crash will not end it", metadata: [
-                "handler": "\(spec.executable)", "pgid": "\(pid)", "error": "\(error.message)",
+                "handler": "\(spec.executable)", "pgid": "\(pid)", "error": "\(error)",
             ])
         }
     }
@@ -423,7 +423,7 @@ public struct HandlerRunner: Sendable {
             try await journal.recordEnded(record)
         } catch {
             logger.warning("cannot remove the record of a finished handler's process group", metadata: [
-                "handler": "\(spec.executable)", "pgid": "\(pid)", "error": "\(error.message)",
+                "handler": "\(spec.executable)", "pgid": "\(pid)", "error": "\(error)",
             ])
         }
     }
@@ -462,7 +462,7 @@ public struct HandlerRunner: Sendable {
         do {
             records = try await journal.recordedGroups()
         } catch {
-            logger.warning("cannot read the handlers a previous agent left running", metadata: ["error": "\(error.message)"])
+            logger.warning("cannot read the handlers a previous agent left running", metadata: ["error": "\(error)"])
             return
         }
         guard !records.isEmpty else { return }
@@ -482,14 +482,14 @@ public struct HandlerRunner: Sendable {
                 try await journal.recordEnded(record)
             } catch {
                 logger.warning("cannot remove the record of a handler the previous agent left", metadata: [
-                    "pgid": "\(record.pgid)", "error": "\(error.message)",
+                    "pgid": "\(record.pgid)", "error": "\(error)",
                 ])
             }
         }
     }
 
     /// `30s`, or `500ms` / `1500ms` for durations that are not whole seconds.
-    static func describe(_ duration: Duration) -> String {
+    package static func describe(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         if attoseconds == 0 { return "\(seconds)s" }
         let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
