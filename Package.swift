@@ -81,7 +81,7 @@ let package = Package(
         ),
         .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
         // What the server's admin API and quicflowctl share: the token file
-        // (and, next, the API's JSON shapes).
+        // and every JSON shape of the API, each written once.
         .target(name: "QuicFlowAdminModel", swiftSettings: swiftSettings),
         // Time: the one wall clock for stored times, the one backoff, and
         // Duration arithmetic. No dependencies, so every layer can use it.
@@ -254,6 +254,7 @@ let package = Package(
         .executableTarget(
             name: "quicflowctl",
             dependencies: [
+                "QuicFlowAdminModel",
                 // Backoff, for reconnecting `events`.
                 "QuicFlowTime",
                 "QuicFlowJSON",
@@ -350,6 +351,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuicFlowAdminModelTests",
+            dependencies: ["QuicFlowAdminModel", "QuicFlow"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,7 +2,7 @@ package import Subprocess
 #if canImport(System)
 package import System
 #else
-package import SystemPackage
+import SystemPackage
 #endif
 
 /// One prepared, already checked handler run: starts the process, feeds it

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #elseif canImport(Musl)
 package import Musl
 #elseif canImport(Darwin)
@@ -8,11 +8,11 @@ package import Darwin
 #endif
 public import Logging
 public import QuicFlow
-package import Subprocess
+import Subprocess
 #if canImport(System)
 package import System
 #else
-package import SystemPackage
+import SystemPackage
 import QuicFlowTime
 #endif
 

@@ -91,7 +91,7 @@ public final class ServerApp: Sendable {
         hooks.onConnect = { info in
             var event = ServerEvent("connect")
             event.clientID = info.clientID
-            event.remoteAddress = ClientView(info).remoteAddress
+            event.remoteAddress = info.remoteAddress.hostPort
             events.publish(event)
             Task { await forwarder.deliver(to: info.clientID) }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuicFlowAdminModel
 import QuicFlowCtl
 
 /// `quicflowctl broadcast`.
@@ -13,12 +14,12 @@ struct BroadcastCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CtlFailure.reporting(json: options.json) {
-            let body = try JSONSerialization.data(withJSONObject: ["type": type, "payload": payload])
+            let body = try JSONEncoder().encode(SendRequest(type: type, payload: payload))
             let reply = try await options.client().request("POST", "/v1/broadcast", body: [UInt8](body))
             guard reply.status == 200 else { throw CtlFailure.from(reply) }
             if options.json { return printOut(reply.bodyText + "\n") }
-            let object = try JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any]
-            printOut("reached \(object?["reached"] as? Int ?? 0) clients\n")
+            let answer = try JSONDecoder().decode(BroadcastReply.self, from: Data(reply.body))
+            printOut("reached \(answer.reached) clients\n")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuicFlowAdminModel
 import QuicFlowCtl
 
 /// `quicflowctl client ID`.
@@ -15,13 +16,13 @@ struct ClientCommand: AsyncParsableCommand {
             let reply = try await options.client().request("GET", "/v1/clients/\(PathComponent.escape(id))")
             guard reply.status == 200 else { throw CtlFailure.from(reply, notFound: .offline) }
             if options.json { return printOut(reply.bodyText + "\n") }
-            let client = try JSONDecoder().decode(ClientRecord.self, from: Data(reply.body))
+            let client = try JSONDecoder().decode(ConnectedClient.self, from: Data(reply.body))
             let now = Int64(Date().timeIntervalSince1970 * 1_000)
             printOut("""
                 client          \(client.clientID)
                 remote address  \(client.remoteAddress)
-                connected       \(client.connectedAt) (\(ClientRecord.age(since: client.connectedAt, now: now)))
-                last heartbeat  \(client.lastHeartbeat) (\(ClientRecord.age(since: client.lastHeartbeat, now: now)))
+                connected       \(client.connectedAt) (\(ConnectedClient.age(since: client.connectedAt, now: now)))
+                last heartbeat  \(client.lastHeartbeat) (\(ConnectedClient.age(since: client.lastHeartbeat, now: now)))
 
                 """)
         }

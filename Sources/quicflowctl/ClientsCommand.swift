@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuicFlowAdminModel
 import QuicFlowCtl
 
 /// `quicflowctl clients`.
@@ -13,9 +14,9 @@ struct ClientsCommand: AsyncParsableCommand {
             let reply = try await options.client().request("GET", "/v1/clients")
             guard reply.status == 200 else { throw CtlFailure.from(reply) }
             if options.json { return printOut(reply.bodyText + "\n") }
-            let clients = try JSONDecoder().decode([ClientRecord].self, from: Data(reply.body))
+            let clients = try JSONDecoder().decode([ConnectedClient].self, from: Data(reply.body))
             let now = Int64(Date().timeIntervalSince1970 * 1_000)
-            printOut(ClientRecord.table(clients, now: now).render())
+            printOut(ConnectedClient.table(clients, now: now).render())
             printOut("\(clients.count) connected\n")
         }
     }

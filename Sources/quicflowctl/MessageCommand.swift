@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuicFlowAdminModel
 import QuicFlowCtl
 
 /// `quicflowctl message MSG_ID`.
@@ -16,9 +17,13 @@ struct MessageCommand: AsyncParsableCommand {
             let reply = try await options.client().request("GET", "/v1/messages/\(PathComponent.escape(msgID))")
             guard reply.status == 200 else { throw CtlFailure.from(reply, notFound: .offline) }
             if options.json { return printOut(reply.bodyText + "\n") }
-            let object = (try JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any]) ?? [:]
-            for key in ["msg_id", "client_id", "type", "state", "status", "result", "error", "late"] {
-                if let value = object[key], "\(value)" != "" { printOut("\(key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(value)\n") }
+            let record = try JSONDecoder().decode(MessageRecord.self, from: Data(reply.body))
+            let fields: [(String, String)] = [
+                ("msg_id", record.msgID), ("client_id", record.clientID), ("type", record.type), ("state", record.state),
+                ("status", record.status), ("result", record.result), ("error", record.error), ("late", "\(record.late)"),
+            ]
+            for (key, value) in fields where !value.isEmpty {
+                printOut("\(key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(value)\n")
             }
         }
     }

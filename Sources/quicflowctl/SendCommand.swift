@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuicFlowConfigFile
+import QuicFlowAdminModel
 import QuicFlowCtl
 import QuicFlowTime
 
@@ -36,13 +37,14 @@ struct SendCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CtlFailure.reporting(json: options.json) {
-            var body: [String: Any] = ["type": type, "wait_ack": !noWait, "timeout_ms": try milliseconds(timeout, "--timeout")]
-            body["payload_base64"] = try payloadBytes().base64EncodedString()
+            var request = SendRequest(
+                type: type, payloadBase64: try payloadBytes().base64EncodedString(), waitAck: !noWait,
+                timeoutMilliseconds: try milliseconds(timeout, "--timeout"))
             if queueIfOffline {
-                body["queue_if_offline"] = true
-                if let ttl { body["ttl_ms"] = try milliseconds(ttl, "--ttl") }
+                request.queueIfOffline = true
+                if let ttl { request.ttlMilliseconds = try milliseconds(ttl, "--ttl") }
             }
-            let json = try JSONSerialization.data(withJSONObject: body)
+            let json = try JSONEncoder().encode(request)
             let reply = try await options.client().request(
                 "POST", "/v1/clients/\(PathComponent.escape(id))/messages", body: [UInt8](json))
             if reply.status == 404 && !queueIfOffline {
@@ -51,7 +53,7 @@ struct SendCommand: AsyncParsableCommand {
             guard reply.status == 200 || reply.status == 202 else {
                 throw CtlFailure.from(reply, notFound: .offline)
             }
-            let answer = try JSONDecoder().decode(SendReply.self, from: Data(reply.body))
+            let answer = try JSONDecoder().decode(MessageReply.self, from: Data(reply.body))
             if options.json {
                 printOut(reply.bodyText + "\n")
             } else {

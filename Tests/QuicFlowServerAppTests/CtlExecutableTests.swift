@@ -1,6 +1,7 @@
 import Foundation
 import QUICTestSupport
 import QuicFlow
+import QuicFlowAdminModel
 import QuicFlowCtl
 import QuicFlowServerApp
 import Testing
@@ -41,7 +42,7 @@ struct CtlExecutableTests {
         #expect(clients.stdout.hasPrefix("CLIENT  "), "\(clients)")
         #expect(clients.stdout.contains("device-7  127.0.0.1:"), "\(clients)")
         let clientsJSON = try await ctl(["clients", "--json"])
-        let list = try JSONDecoder().decode([ClientRecord].self, from: Data(clientsJSON.stdout.utf8))
+        let list = try JSONDecoder().decode([ConnectedClient].self, from: Data(clientsJSON.stdout.utf8))
         #expect(list.map(\.clientID) == ["device-7"])
         // Times are RFC 3339 with milliseconds, as in every --json.
         #expect(list.allSatisfy { $0.connectedAt.wholeMatch(of: Self.rfc3339Millis) != nil }, "\(clientsJSON)")
@@ -70,11 +71,11 @@ struct CtlExecutableTests {
         #expect(offline.stderr.contains("--queue-if-offline"))
         let noWait = try await ctl(["send", "device-7", "--payload", "fire", "--no-wait", "--json"])
         #expect(noWait.status == 0)
-        #expect(try JSONDecoder().decode(SendReply.self, from: Data(noWait.stdout.utf8)).status == "sent")
+        #expect(try JSONDecoder().decode(MessageReply.self, from: Data(noWait.stdout.utf8)).status == "sent")
 
         let queued = try await ctl(["send", "device-404", "--payload", "later", "--queue-if-offline", "--ttl", "1h", "--json"])
         #expect(queued.status == 0, "\(queued)")
-        let queuedID = try JSONDecoder().decode(SendReply.self, from: Data(queued.stdout.utf8)).msgID
+        let queuedID = try JSONDecoder().decode(MessageReply.self, from: Data(queued.stdout.utf8)).msgID
         let message = try await ctl(["message", queuedID])
         #expect(message.stdout.contains("state      queued"), "\(message)")
         #expect(try await ctl(["message", "no-such-id"]).status == 3)

@@ -1,5 +1,5 @@
 import QuicFlowConfigFile
-public import QuicFlow
+import QuicFlow
 public import QuicFlowTime
 
 extension AgentConfiguration {

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import QuicFlow
+import QuicFlow
 public import QuicFlowTime
 
 extension Outbox {

@@ -211,7 +211,7 @@ public actor AgentService: Service {
             // Not lost: it goes out again as a RESPONSE message.
             Task {
                 do {
-                    try await outbox.enqueue(type: .response, payload: LostResponse(message: message, response: response).payload())
+                    try await outbox.enqueue(type: .response, payload: LateResponse(message: message, response: response).payload())
                 } catch {
                     logger.error("cannot queue the answer to \(message.msgID) whose ACK was lost", metadata: ["error": "\(error)"])
                 }

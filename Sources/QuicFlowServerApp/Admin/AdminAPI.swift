@@ -2,6 +2,7 @@ import Hummingbird
 import HTTPTypes
 import NIOCore
 import QuicFlow
+import QuicFlowAdminModel
 import QuicFlowConfigFile
 import ServiceLifecycle
 
@@ -38,14 +39,14 @@ enum AdminAPI {
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         protected.get("v1/clients") { _, _ in
-            await server.clients().map(ClientView.init)
+            AdminJSONBody(await server.clients().map(ConnectedClient.init))
         }
         protected.get("v1/clients/:id") { _, context in
             let id = try context.parameters.require("id")
             guard let info = await server.clientInfo(id) else {
                 throw HTTPError(.notFound, message: "no client \(id) is connected")
             }
-            return ClientView(info)
+            return AdminJSONBody(ConnectedClient(info))
         }
         protected.post("v1/clients/:id/messages") { request, context -> Hummingbird.Response in
             let id = try context.parameters.require("id")
@@ -78,10 +79,10 @@ enum AdminAPI {
             }
             switch outcome {
             case .answered(let response, let latency):
-                return try SendResult(msgID: message.msgID ?? "", response: response, latency: latency)
+                return try AdminJSONBody(MessageReply(msgID: message.msgID ?? "", response: response, latency: latency))
                     .response(from: request, context: context)
             case .queued:
-                var response = try QueuedResult(msgID: message.msgID ?? "", status: "queued")
+                var response = try AdminJSONBody(MessageReply.queued(message.msgID ?? ""))
                     .response(from: request, context: context)
                 response.status = .accepted
                 return response
@@ -98,7 +99,7 @@ enum AdminAPI {
             guard let record else {
                 throw HTTPError(.notFound, message: "no message \(id) is known; the store keeps unicasts sent through this API for 7 days")
             }
-            return MessageView(record)
+            return AdminJSONBody(MessageRecord(record))
         }
         protected.get("v1/events") { request, _ in
             // A listener that reconnects says where it was (SSE's Last-Event-ID).
@@ -131,7 +132,7 @@ enum AdminAPI {
             } catch let error as AdminRequestError {
                 throw HTTPError(.badRequest, message: error.message)
             }
-            return BroadcastResult(reached: await server.broadcast(message))
+            return AdminJSONBody(BroadcastReply(reached: await server.broadcast(message)))
         }
         return router
     }

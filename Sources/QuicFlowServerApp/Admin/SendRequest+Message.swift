@@ -1,25 +1,8 @@
 import Foundation
 import QuicFlow
+import QuicFlowAdminModel
 
-/// The body of `POST /v1/clients/{id}/messages` and `POST /v1/broadcast`.
-struct SendRequest: Decodable, Sendable {
-    let type: String
-    let payload: String?
-    let payloadBase64: String?
-    let waitAck: Bool?
-    let timeoutMilliseconds: Int?
-    let queueIfOffline: Bool?
-    let ttlMilliseconds: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case type, payload
-        case payloadBase64 = "payload_base64"
-        case waitAck = "wait_ack"
-        case timeoutMilliseconds = "timeout_ms"
-        case queueIfOffline = "queue_if_offline"
-        case ttlMilliseconds = "ttl_ms"
-    }
-
+extension SendRequest {
     /// Without `ttl_ms`, a queued message waits this long for its client.
     static let defaultTTL: Duration = .seconds(24 * 3600)
 

@@ -1,25 +1,9 @@
+public import QuicFlowAdminModel
 import QuicFlowJSON
 
-/// A connected client as the admin API lists it.
-public struct ClientRecord: Decodable, Sendable, Hashable {
-    /// Its registered id.
-    public let clientID: String
-    /// `ip:port` it connects from.
-    public let remoteAddress: String
-    /// RFC 3339 with milliseconds.
-    public let connectedAt: String
-    /// When its last PING came, RFC 3339 with milliseconds.
-    public let lastHeartbeat: String
-
-    enum CodingKeys: String, CodingKey {
-        case clientID = "client_id"
-        case remoteAddress = "remote_address"
-        case connectedAt = "connected_at"
-        case lastHeartbeat = "last_heartbeat"
-    }
-
+extension ConnectedClient {
     /// The client list as a table; ages are relative to `now` (Unix ms).
-    public static func table(_ clients: [ClientRecord], now: Int64) -> TextTable {
+    public static func table(_ clients: [ConnectedClient], now: Int64) -> TextTable {
         TextTable(
             headers: ["CLIENT", "REMOTE ADDRESS", "CONNECTED", "LAST HEARTBEAT"],
             rows: clients.sorted { $0.clientID < $1.clientID }.map { client in
