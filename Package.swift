@@ -199,8 +199,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Test and benchmark helpers: throwaway certificate authorities and a
-        // fault-injecting UDP proxy. Never shipped as a product.
+        // Test helpers: throwaway certificate authorities, a fault-injecting
+        // UDP proxy, peers. Never a dependency of a shipped product.
         .target(
             name: "QUICTestSupport",
             dependencies: [
@@ -271,7 +271,7 @@ let package = Package(
             dependencies: [
                 "QuicFlowTime",
                 "QUICTransport",
-                "QUICTestSupport",
+                "QuicFlowPKI",
                 "QuicFlow",
                 "QuicFlowAgent",
                 "QuicFlowCtl",

@@ -15,6 +15,8 @@ export QUICFLOW_PYTHON="$PWD/.venv/bin/python"
 if [ $# -gt 0 ]; then
   exec swift test "$@"
 fi
+# The layer rules of ARCHITECTURE.md (imports and target dependencies).
+python3 scripts/check-layers.py
 swift test --skip 'HostileInputTests|ServerCrashTests|GoBackboneInteropTests'
 # The agent against the Go-like backbone (aioquic peers, a 60 s heartbeat
 # window, backoff schedules measured against the clock) on its own, so the

@@ -1,5 +1,4 @@
 import Foundation
-import QUICTestSupport
 
 /// A `quicflow-agent` for the benchmarks: its configuration file, and the
 /// process when it runs.

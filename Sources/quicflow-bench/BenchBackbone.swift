@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOCore
-import QUICTestSupport
 import QUICTransport
 import QuicFlow
 
@@ -9,7 +8,7 @@ import QuicFlow
 /// clients for it: the setting of the rtt, rps, bulk and handshakes workloads.
 final class BenchBackbone: Sendable {
     let directory: String
-    let files: CertificateFiles
+    let files: BenchCertificates
     let server: BackboneServer
     let port: Int
     /// DATA messages the server has handled.

@@ -1,5 +1,4 @@
 import Foundation
-import QUICTestSupport
 import QuicFlowCtl
 
 /// A `quicflow-server` process on random loopback ports, for the workloads
@@ -16,7 +15,7 @@ struct BenchServer {
     /// Starts it with the files in `files`, room for `clients`, and the
     /// given heartbeat settings; returns once its admin API answers.
     static func start(
-        files: CertificateFiles, clients: Int, heartbeatInterval: String, heartbeatTimeout: String,
+        files: BenchCertificates, clients: Int, heartbeatInterval: String, heartbeatTimeout: String,
         extraArguments: [String] = []
     ) async throws -> BenchServer {
         let quicPort = Int.random(in: 20_000...29_999)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import QUICTestSupport
 import QuicFlow
 
 /// `rps`: N connections × M messages in flight.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import QUICTestSupport
 import QUICTransport
 import QuicFlow
 import QuicFlowCtl

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import NIOPosix
-import QUICTestSupport
 import QUICTransport
 
 /// The `transport` workload: raw QUICTransport over loopback, no QuicFlow
