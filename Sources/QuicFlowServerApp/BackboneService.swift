@@ -7,11 +7,6 @@ struct BackboneService: Service {
     let started: AsyncStream<Void>.Continuation
 
     func run() async throws {
-        try await server.start()
-        started.yield()
-        // Returns when graceful shutdown begins (or throws on cancellation);
-        // the server stops either way.
-        try? await gracefulShutdown()
-        await server.stop()
+        try await server.run(whenListening: { started.yield() })
     }
 }

@@ -31,7 +31,8 @@ public final class ServerApp: Sendable {
     public var admin: AdminConfiguration { configuration.admin }
     private let configuration: ServerAppConfiguration
     private let logger: Logger
-    private let store: MessageStore
+    /// The admin API's unicasts (SQLite, on disk or in memory).
+    private let messages: SQLiteMessageRepository
     /// The data directory's lock, held while the app lives.
     private let lock: DataDirectoryLock?
     private let events: EventHub
@@ -48,7 +49,6 @@ public final class ServerApp: Sendable {
     ///   data directory cannot be opened.
     public init(_ configuration: ServerAppConfiguration, logger: Logger = Logger(label: "quicflow.server")) throws(ServerAppError) {
         self.configuration = configuration
-        self.server = BackboneServer(configuration: configuration.backbone, logger: logger)
         self.logger = logger
         if let directory = configuration.dataDirectory {
             // Before the store: two servers on one store would deliver its queue twice.
@@ -63,10 +63,15 @@ public final class ServerApp: Sendable {
         } else {
             self.lock = nil
         }
-        self.store = try MessageStore(directory: configuration.dataDirectory)
+        let database = try ServerDatabase(directory: configuration.dataDirectory)
+        self.messages = SQLiteMessageRepository(database)
+        // With a data directory, what devices sent survives a crash; without
+        // one, the backbone's in-memory msg_id window is all there is.
+        let receivedLog: (any ReceivedLog)? = database.path == nil ? nil : try SQLiteReceivedLog(database)
+        self.server = BackboneServer(configuration: configuration.backbone, logger: logger, receivedLog: receivedLog)
         self.events = EventHub()
         self.forwarder = MessageForwarder(
-            server: server, store: store, events: events,
+            server: server, messages: messages, events: events,
             receivedWindow: configuration.backbone.deduplicationWindow, retryBackoff: configuration.deliveryBackoff,
             logger: logger)
         self.hookRunner = HandlerRunner(logger: logger)
@@ -109,58 +114,18 @@ public final class ServerApp: Sendable {
         }
     }
 
-    /// A message from a device, exactly once: a msg_id the store already
-    /// answered (a repeat after a crash swallowed its ACK) gets that answer
-    /// again; a new one is handled and its answer recorded before the ACK
-    /// goes out. One the previous run began and did not finish is handled
-    /// again, marked as redelivered: whether the hook saw it cannot be known.
-    ///
-    /// Without a data directory nothing would survive the crash the record
-    /// is for: the backbone's in-memory msg_id window is all there is.
+    /// A message from a device, once the backbone's de-duplication (its
+    /// ``ReceivedLog``: SQLite with a data directory) let it through: a
+    /// repeat of an answered msg_id never reaches here, and one the previous
+    /// run began and did not finish comes marked as redelivered, because
+    /// whether the hook saw it cannot be known.
     private func handle(_ message: IncomingMessage) async -> QuicFlow.Response {
-        guard store.path != nil else { return await process(message, redelivered: false) }
-        let lookup: ReceivedLookup
-        do {
-            lookup = try await store.beginHandling(sender: message.senderID, msgID: message.msgID)
-        } catch {
-            // Handling it without the record risks a repeat, never a loss.
-            logger.error("cannot record a device message before handling it; a repeat after a crash would be handled again", metadata: [
-                "msg_id": "\(message.msgID)", "error": "\(error)",
-            ])
-            lookup = .new
-        }
-        switch lookup {
-        case .answered(let response):
-            logger.info("a repeated message answered from the store", metadata: [
-                "client_id": "\(message.senderID)", "msg_id": "\(message.msgID)",
-            ])
-            return response
-        case .inProgress:
-            // Only when the in-memory window forgot it mid-run; the sender retries a TIMEOUT.
-            return .timeout("this message is still being handled; send it again later")
-        case .new, .interrupted:
-            break
-        }
-        let redelivered = lookup == .interrupted
-        if redelivered {
-            logger.warning("handling again a message the previous run began and did not finish; the hook gets QUICFLOW_REDELIVERED=1", metadata: [
+        if message.redelivered {
+            logger.warning("the hook gets QUICFLOW_REDELIVERED=1 for a message the previous run began and did not finish", metadata: [
                 "client_id": "\(message.senderID)", "msg_id": "\(message.msgID)",
             ])
         }
-        let response = await process(message, redelivered: redelivered)
-        do {
-            if response.status == .success {
-                try await store.recordAnswer(sender: message.senderID, msgID: message.msgID, response)
-            } else {
-                // Not taken: the device's repeat must be handled again, not answered from here.
-                try await store.forgetHandling(sender: message.senderID, msgID: message.msgID)
-            }
-        } catch {
-            logger.error("cannot record the answer to a device message; a repeat after a crash would be handled again", metadata: [
-                "msg_id": "\(message.msgID)", "error": "\(error)",
-            ])
-        }
-        return response
+        return await process(message, redelivered: message.redelivered)
     }
 
     /// Streams a message from a device, completes a late result, runs the
@@ -207,7 +172,7 @@ public final class ServerApp: Sendable {
     /// backbone, and the lock is given up last).
     public func services() -> [any Service] {
         let router = AdminAPI.router(
-            server: server, forwarder: forwarder, store: store, events: events, token: admin.token)
+            server: server, forwarder: forwarder, messages: messages, events: events, token: admin.token)
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: "quicflow-server"),

@@ -86,7 +86,7 @@ struct DeviceMessageRepeatTests {
         // What a run killed inside the hook leaves behind: the message recorded
         // as being handled, no answer.
         try FileManager.default.createDirectory(atPath: harness.dataDirectory, withIntermediateDirectories: true)
-        let crashed = try MessageStore(directory: harness.dataDirectory)
+        let crashed = try SQLiteReceivedLog(ServerDatabase(directory: harness.dataDirectory))
         #expect(try await crashed.beginHandling(sender: "device-c", msgID: "cut-short") == .new)
 
         let server = try await harness.start(hook: hook.configuration)
@@ -122,11 +122,11 @@ struct DeviceMessageRepeatTests {
         try await server.stop()
     }
 
-    @Test("the store: new, in progress, answered; a reopened store reports a half-handled message as interrupted; answers leave after the window, this run's running messages stay")
+    @Test("the SQLite received log: new, in progress, answered; a reopened store reports a half-handled message as interrupted; answers leave after the window, this run's running messages stay")
     func storeStates() async throws {
         let directory = try TestCertificateAuthority.makeTemporaryDirectory(prefix: "received")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try MessageStore(directory: directory)
+        let store = try SQLiteReceivedLog(ServerDatabase(directory: directory))
         #expect(try await store.beginHandling(sender: "a", msgID: "1") == .new)
         #expect(try await store.beginHandling(sender: "a", msgID: "1") == .inProgress)
         // The key is the pair: another sender may reuse a msg_id.
@@ -134,25 +134,24 @@ struct DeviceMessageRepeatTests {
         try await store.recordAnswer(sender: "b", msgID: "1", .failure("no"))
         #expect(try await store.beginHandling(sender: "b", msgID: "1") == .answered(.failure("no")))
 
-        let reopened = try MessageStore(directory: directory)
+        let reopened = try SQLiteReceivedLog(ServerDatabase(directory: directory))
         #expect(try await reopened.beginHandling(sender: "a", msgID: "1") == .interrupted)
         #expect(try await reopened.beginHandling(sender: "a", msgID: "1") == .inProgress, "taken over by the new run")
         #expect(try await reopened.beginHandling(sender: "b", msgID: "1") == .answered(.failure("no")))
-        #expect(reopened.repeatsAnswered == 1 && reopened.redelivered == 1)
-        #expect(reopened.rememberedAnswers == 1)
+        #expect(try await reopened.answerCount() == 1)
 
-        #expect(try await reopened.purgeReceived(olderThan: .seconds(60)) == 0)
+        #expect(try await reopened.purge(olderThan: .seconds(60)) == 0)
         // This run's own message still being handled stays, however old.
-        #expect(try await reopened.purgeReceived(olderThan: .zero) == 1)
-        #expect(reopened.rememberedAnswers == 0)
-        #expect(try await reopened.receivedCount() == 1)
+        #expect(try await reopened.purge(olderThan: .zero) == 1)
+        #expect(try await reopened.answerCount() == 0)
+        #expect(try await reopened.rowCount() == 1)
         #expect(try await reopened.beginHandling(sender: "b", msgID: "1") == .new)
         #expect(try await reopened.beginHandling(sender: "a", msgID: "1") == .inProgress)
     }
 
     @Test("concurrent messages share commits and each gets its own outcome")
     func concurrentJournal() async throws {
-        let store = try MessageStore(directory: nil)
+        let store = try SQLiteReceivedLog(ServerDatabase(directory: nil))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<10 {
                 group.addTask {
@@ -164,7 +163,7 @@ struct DeviceMessageRepeatTests {
             }
             try await group.waitForAll()
         }
-        #expect(store.rememberedAnswers == 2_000)
+        #expect(try await store.answerCount() == 2_000)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<10 {
                 group.addTask {
@@ -176,6 +175,5 @@ struct DeviceMessageRepeatTests {
             }
             try await group.waitForAll()
         }
-        #expect(store.repeatsAnswered == 2_000)
     }
 }

@@ -22,6 +22,8 @@ public actor BackboneClient {
     private let exchange: MessageExchange
     private let dispatcher: Dispatcher
     private let backoff: Backoff
+    /// The injected monotonic clock of heartbeats and reconnect waits.
+    private let clock: ElapsedClock
     private var hooks = ClientEventHooks()
     private var handlers: [MessageType: any MessageHandler] = [:]
     private var endpoint: QUICEndpoint?
@@ -46,10 +48,13 @@ public actor BackboneClient {
     ///   needs); its TLS settings must match `configuration`'s, and the
     ///   client never closes it. `nil` (the default): the client opens and
     ///   closes its own.
+    /// - Parameter clock: the monotonic clock of heartbeats and reconnect
+    ///   waits; a test injects a manual one.
     public init(
         configuration: ClientConfiguration, logger: Logger = Logger(label: "quicflow.client"),
-        endpoint: QUICEndpoint? = nil
+        endpoint: QUICEndpoint? = nil, clock: any Clock<Duration> = ContinuousClock()
     ) {
+        self.clock = ElapsedClock(clock)
         self.configuration = configuration
         self.sharedEndpoint = endpoint
         self.logger = logger
@@ -267,7 +272,7 @@ public actor BackboneClient {
             }
             group.addTask {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: self.configuration.heartbeatInterval)
+                    try? await self.clock.sleep(for: self.configuration.heartbeatInterval)
                     if Task.isCancelled { return nil }
                     do {
                         try await self.ping(connection)
@@ -320,7 +325,7 @@ public actor BackboneClient {
             attempt += 1
             let delay = backoff.delay(attempt: attempt, using: &generator)
             hooks.onReconnectScheduled?(attempt, delay)
-            try? await Task.sleep(for: delay)
+            try? await clock.sleep(for: delay)
             guard wantsConnection, lost == generation else { return }
             hooks.onReconnect?(attempt)
             do {

@@ -10,6 +10,9 @@ public struct IncomingMessage: Sendable, Hashable {
     public let payload: [UInt8]
     /// When the sender created it, in Unix milliseconds.
     public let timestamp: Int64
+    /// Whether a previous run of the server began handling this message and
+    /// stopped before answering it (a crash): it may have been seen before.
+    public var redelivered = false
 
     /// Creates an incoming message (for tests of handlers).
     public init(msgID: String, senderID: String, type: MessageType, payload: [UInt8], timestamp: Int64) {

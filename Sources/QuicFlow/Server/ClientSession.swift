@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import QUICTransport
 
@@ -7,6 +8,8 @@ final class ClientSession: Sendable {
     let clientID: String
     let connection: QUICConnection
     let connectedAt: Int64
+    /// Unique per registration, for the ``ClientDirectory``'s compare-and-set.
+    let id = UUID().uuidString
 
     init(clientID: String, connection: QUICConnection, connectedAt: Int64) {
         self.clientID = clientID

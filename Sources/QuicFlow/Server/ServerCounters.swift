@@ -29,4 +29,8 @@ struct ServerCounters: Sendable {
     /// inbound messages answered FAILURE.
     var oversizeOutbound = 0
     var oversizeInbound = 0
+    /// Device messages answered again from the received log (repeats).
+    var repeatsAnswered = 0
+    /// Device messages a previous run left half-done, handled again.
+    var redeliveries = 0
 }

@@ -1,10 +1,12 @@
 import NIOCore
 import QUICTransport
 
-/// The server's mutable view of a session.
+/// The server's mutable view of a session in its ``SessionTable``.
 struct SessionRecord {
     let session: ClientSession
-    var lastSeen: ContinuousClock.Instant
+    /// When anything was last heard, on the server's injected clock.
+    var lastSeen: Duration
+    /// The same, in Unix milliseconds, for ``ClientInfo``.
     var lastHeartbeat: Int64
     /// Why the server ended it, if the server did.
     var endedBy: DisconnectReason?

@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// Everything but `GET /healthz` needs the bearer token when one is set.
 enum AdminAPI {
     static func router(
-        server: BackboneServer, forwarder: MessageForwarder, store: MessageStore, events: EventHub, token: String?
+        server: BackboneServer, forwarder: MessageForwarder, messages: any MessageRepository, events: any EventSource, token: String?
     ) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
@@ -22,16 +22,10 @@ enum AdminAPI {
         protected.get("metrics") { _, _ in
             var text = await server.prometheusText()
             // The daemon's own figures, after the backbone's.
-            if let queued = try? await store.queuedCount() {
+            if let queued = try? await messages.queuedCount() {
                 text += "# HELP quicflow_queued_messages Messages waiting in the store for offline clients.\n"
                 text += "# TYPE quicflow_queued_messages gauge\nquicflow_queued_messages \(queued)\n"
             }
-            text += "# HELP quicflow_remembered_answers Answers to device messages kept (for the msg_id window) to answer repeats.\n"
-            text += "# TYPE quicflow_remembered_answers gauge\nquicflow_remembered_answers \(store.rememberedAnswers)\n"
-            text += "# HELP quicflow_repeats_answered_from_store_total Device messages repeating an answered msg_id (after a crash or past the in-memory window), answered from the store without handling them again.\n"
-            text += "# TYPE quicflow_repeats_answered_from_store_total counter\nquicflow_repeats_answered_from_store_total \(store.repeatsAnswered)\n"
-            text += "# HELP quicflow_messages_redelivered_total Device messages the previous run began handling and did not finish, handled again with QUICFLOW_REDELIVERED=1.\n"
-            text += "# TYPE quicflow_messages_redelivered_total counter\nquicflow_messages_redelivered_total \(store.redelivered)\n"
             text += "# HELP quicflow_event_listeners Open GET /v1/events streams.\n"
             text += "# TYPE quicflow_event_listeners gauge\nquicflow_event_listeners \(events.listenerCount)\n"
             return Hummingbird.Response(
@@ -91,10 +85,10 @@ enum AdminAPI {
         protected.get("v1/messages/:id") { _, context in
             let id = try context.parameters.require("id")
             let record: StoredMessage?
-            do throws(ServerAppError) {
-                record = try await store.lookup(id)
+            do {
+                record = try await messages.lookup(id)
             } catch {
-                throw HTTPError(.internalServerError, message: error.message)
+                throw HTTPError(.internalServerError, message: "\(error)")
             }
             guard let record else {
                 throw HTTPError(.notFound, message: "no message \(id) is known; the store keeps unicasts sent through this API for 7 days")

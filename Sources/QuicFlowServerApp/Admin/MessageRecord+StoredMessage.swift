@@ -1,5 +1,6 @@
 import Foundation
 import QuicFlowAdminModel
+import QuicFlow
 import QuicFlowJSON
 
 extension MessageRecord {

@@ -14,7 +14,7 @@ import Synchronization
 /// they grow across restarts too: an id from a previous run is older than
 /// every id of this one, and is answered with a `gap` event rather than
 /// with another run's events.
-final class EventHub: Sendable {
+final class EventHub: EventSink, EventSource {
     /// Events a listener may fall behind by.
     static let bufferSize = 10_000
     /// Recent events kept for listeners that resume.
@@ -23,12 +23,6 @@ final class EventHub: Sendable {
     private struct Listener {
         var continuation: AsyncStream<NumberedEvent>.Continuation
         var dropped = 0
-    }
-
-    /// An event with its position in the server's stream (the SSE `id`).
-    struct NumberedEvent: Sendable {
-        let id: UInt64
-        let event: ServerEvent
     }
 
     private struct State {
@@ -49,21 +43,11 @@ final class EventHub: Sendable {
         state = Mutex(State(firstEvent: firstEventID, nextEvent: firstEventID))
     }
 
-    /// What a listener gets when it subscribes.
-    struct Subscription: Sendable {
-        /// Kept events after the listener's `Last-Event-ID`, oldest first.
-        let replay: [NumberedEvent]
-        /// Why events the listener asked for cannot be replayed; `nil` when none were lost.
-        let gap: String?
-        /// The events from now on.
-        let live: AsyncStream<NumberedEvent>
-    }
-
     /// The events from now on; with `lastEventID` (a resuming listener),
-    /// first the kept events after it, or a ``Subscription/gap`` saying
+    /// first the kept events after it, or a ``EventSubscription/gap`` saying
     /// plainly that some are gone. The live stream ends when the listener
     /// stops iterating or ``finish()`` is called.
-    func subscribe(after lastEventID: UInt64? = nil) -> Subscription {
+    func subscribe(after lastEventID: UInt64?) -> EventSubscription {
         let (stream, continuation) = AsyncStream.makeStream(
             of: NumberedEvent.self, bufferingPolicy: .bufferingOldest(Self.bufferSize))
         let (key, replay, gap) = state.withLock { state in
@@ -89,7 +73,7 @@ final class EventHub: Sendable {
         continuation.onTermination = { [weak self] _ in
             _ = self?.state.withLock { $0.listeners.removeValue(forKey: key) }
         }
-        return Subscription(replay: replay, gap: gap, live: stream)
+        return EventSubscription(replay: replay, gap: gap, live: stream)
     }
 
     /// How many listeners are attached.

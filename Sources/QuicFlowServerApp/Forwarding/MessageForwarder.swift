@@ -5,7 +5,7 @@ import QuicFlowConfigFile
 import QuicFlowTime
 
 /// Sends the admin API's unicasts and keeps their state in the
-/// ``MessageStore``: delivers queued messages when their client registers,
+/// ``MessageRepository``: delivers queued messages when their client registers,
 /// expires those whose time runs out, and completes timed-out ones when a
 /// late RESPONSE arrives.
 ///
@@ -14,8 +14,13 @@ import QuicFlowTime
 /// msg_id, which the agent's de-duplication recognises.
 actor MessageForwarder {
     private let server: BackboneServer
-    private let store: MessageStore
-    private let events: EventHub
+    private let messages: any MessageRepository
+    /// What devices sent (the backbone's), purged past the msg_id window.
+    private let receivedLog: any ReceivedLog
+    /// How long delivered and expired messages are kept for lookups.
+    static let retention: Duration = .seconds(7 * 24 * 3600)
+    private let wallClock: WallClock
+    private let events: any EventSink
     private let logger: Logger
     /// Clients whose queue is being delivered right now, so that a
     /// reconnect during a delivery does not start a second one.
@@ -37,13 +42,15 @@ actor MessageForwarder {
     private var retries: [String: DeliveryRetry] = [:]
 
     init(
-        server: BackboneServer, store: MessageStore, events: EventHub, receivedWindow: Duration, retryBackoff: Backoff,
-        logger: Logger
+        server: BackboneServer, messages: any MessageRepository, events: any EventSink, receivedWindow: Duration,
+        retryBackoff: Backoff, logger: Logger, wallClock: WallClock = .system
     ) {
         self.server = server
         self.retryBackoff = retryBackoff
         self.receivedWindow = receivedWindow
-        self.store = store
+        self.messages = messages
+        self.receivedLog = server.receivedLog
+        self.wallClock = wallClock
         self.events = events
         self.logger = logger
     }
@@ -57,7 +64,7 @@ actor MessageForwarder {
         let msgID = message.msgID ?? ""
         let clock = ContinuousClock()
         let start = clock.now
-        let now = Date().timeIntervalSince1970
+        let now = wallClock.unixSeconds()
         var record = StoredMessage(
             msgID: msgID, clientID: clientID, type: message.type.rawValue, payload: Data(message.payload),
             timeoutMilliseconds: Int((message.timeout ?? .seconds(30)).wholeMilliseconds), state: .sent, createdAt: now,
@@ -69,7 +76,7 @@ actor MessageForwarder {
             guard let ttl else { throw error }
             record.state = .queued
             record.expiresAt = now + Double(ttl.wholeMilliseconds) / 1_000
-            try await store.insert(record)
+            try await messages.insert(record)
             var event = ServerEvent("queued")
             event.clientID = clientID
             event.msgID = msgID
@@ -86,7 +93,7 @@ actor MessageForwarder {
             settle(&record, with: response)
         }
         do {
-            try await store.insert(record)
+            try await messages.insert(record)
         } catch {
             // The device has the message and the caller gets its answer; only
             // the later lookup by msg_id is lost, so that is no reason to fail.
@@ -108,7 +115,7 @@ actor MessageForwarder {
             deliverAgain.remove(clientID)
             let queued: [StoredMessage]
             do {
-                queued = try await store.queued(for: clientID)
+                queued = try await messages.queued(for: clientID)
             } catch {
                 logger.error("cannot read queued messages", metadata: ["client_id": "\(clientID)", "error": "\(error)"])
                 return
@@ -143,9 +150,9 @@ actor MessageForwarder {
                 retries[record.msgID] = nil
                 settle(&record, with: response)
                 do {
-                    try await store.update(
+                    try await messages.update(
                         record.msgID, state: record.state, status: record.status, result: record.result,
-                        error: record.error)
+                        error: record.error, late: false)
                 } catch {
                     logger.error("cannot record a delivery", metadata: ["msg_id": "\(record.msgID)", "error": "\(error)"])
                 }
@@ -164,7 +171,7 @@ actor MessageForwarder {
     /// Completes the message a RESPONSE answers late, if the store has it.
     func complete(_ late: LateResponse) async {
         do {
-            try await store.update(
+            try await messages.update(
                 late.inReplyTo, state: .delivered, status: late.status.lowercased(), result: late.result,
                 error: late.error ?? "", late: true)
         } catch {
@@ -181,14 +188,14 @@ actor MessageForwarder {
         do {
             if ContinuousClock.now >= nextPurge {
                 // In memory the record limit is kept every minute.
-                nextPurge = ContinuousClock.now + (store.path == nil ? .seconds(60) : .seconds(3_600))
-                try await store.purgeFinished()
+                nextPurge = ContinuousClock.now + (messages.isDurable ? .seconds(3_600) : .seconds(60))
+                try await messages.purgeFinished(olderThan: Self.retention)
             }
             if ContinuousClock.now >= nextReceivedPurge {
                 nextReceivedPurge = ContinuousClock.now + min(receivedWindow / 10, .seconds(60))
-                try await store.purgeReceived(olderThan: receivedWindow)
+                try await receivedLog.purge(olderThan: receivedWindow)
             }
-            for record in try await store.expire() {
+            for record in try await messages.expire() {
                 retries[record.msgID] = nil
                 var event = ServerEvent("expired")
                 event.clientID = record.clientID
@@ -197,7 +204,7 @@ actor MessageForwarder {
                 events.publish(event)
                 logger.notice("a queued message expired", metadata: ["client_id": "\(record.clientID)", "msg_id": "\(record.msgID)"])
             }
-            for clientID in try await store.clientsWithQueuedMessages() where !delivering.contains(clientID) {
+            for clientID in try await messages.clientsWithQueuedMessages() where !delivering.contains(clientID) {
                 if await server.clientInfo(clientID) != nil {
                     Task { await self.deliver(to: clientID) }
                 }
@@ -217,6 +224,6 @@ actor MessageForwarder {
         record.status = response.status.rawValue
         record.result = Data(response.result)
         record.error = response.error
-        record.updatedAt = Date().timeIntervalSince1970
+        record.updatedAt = wallClock.unixSeconds()
     }
 }

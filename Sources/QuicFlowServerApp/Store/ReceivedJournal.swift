@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import QuicFlow
+import QuicFlowTime
 import Synchronization
 
 /// Writes the `received` table (device messages begun and answered) in
@@ -26,13 +27,15 @@ final class ReceivedJournal: Sendable {
     }
 
     private let queue: DatabaseQueue
-    /// Marks the rows this process is handling (see ``MessageStore``).
+    /// Marks the rows this process is handling (see ``SQLiteReceivedLog``).
     private let run: String
+    private let wallClock: WallClock
     private let pending = Mutex(Pending())
 
-    init(queue: DatabaseQueue, run: String) {
+    init(queue: DatabaseQueue, run: String, wallClock: WallClock) {
         self.queue = queue
         self.run = run
+        self.wallClock = wallClock
     }
 
     /// Looks a device message up and, when it is new, records it as being
@@ -54,6 +57,8 @@ final class ReceivedJournal: Sendable {
             pending.draining = true
             return true
         }
+        // Unstructured on purpose: whichever caller finds no drain running
+        // starts one, and it serves every caller, so it belongs to none.
         if start { Task { await self.drain() } }
     }
 
@@ -71,7 +76,7 @@ final class ReceivedJournal: Sendable {
             }
             guard !batch.isEmpty else { return }
             let run = self.run
-            let now = Date().timeIntervalSince1970
+            let now = wallClock.unixSeconds()
             do {
                 let outcomes = try await queue.write { db in
                     try batch.map { try Self.apply($0, db: db, run: run, now: now) }

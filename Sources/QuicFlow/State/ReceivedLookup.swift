@@ -1,8 +1,6 @@
-import QuicFlow
-
-/// What the ``MessageStore`` knows of a message from a device when it
-/// arrives (by sender and msg_id).
-enum ReceivedLookup: Sendable, Hashable {
+/// What a ``ReceivedLog`` knows of a message from a device when it arrives
+/// (by sender and msg_id).
+public enum ReceivedLookup: Sendable, Hashable {
     /// Never seen: handle it, then record its answer.
     case new
     /// Handled before (perhaps by the server's previous run): send this

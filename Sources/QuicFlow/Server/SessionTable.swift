@@ -1,0 +1,63 @@
+import QUICTransport
+
+/// The live sessions of this node, by client id: the connections only this
+/// process can use. What other nodes may read goes to the
+/// ``ClientDirectory``; this table stays inside ``BackboneServer``.
+struct SessionTable {
+    private var records: [String: SessionRecord] = [:]
+
+    /// The record of `clientID`, ending or not.
+    subscript(_ clientID: String) -> SessionRecord? { records[clientID] }
+
+    /// Sessions the server has not ended.
+    var live: [SessionRecord] { records.values.filter { $0.endedBy == nil } }
+
+    /// Every connection, ending ones included.
+    var connections: [QUICConnection] { records.values.map(\.session.connection) }
+
+    /// How many records there are (ending ones included).
+    var count: Int { records.count }
+
+    /// Whether `session` is the current one of its client id.
+    func isCurrent(_ session: ClientSession) -> Bool {
+        records[session.clientID]?.session === session
+    }
+
+    /// Makes `record` the client's session; returns the one it supersedes
+    /// (marked `superseded`), whose connection the caller closes.
+    mutating func insert(_ record: SessionRecord) -> SessionRecord? {
+        let clientID = record.session.clientID
+        var old = records[clientID]
+        old?.endedBy = .superseded
+        records[clientID] = record
+        return old
+    }
+
+    /// Removes `session` if it is still the client's current one; returns
+    /// its record.
+    mutating func remove(_ session: ClientSession) -> SessionRecord? {
+        guard isCurrent(session) else { return nil }
+        return records.removeValue(forKey: session.clientID)
+    }
+
+    /// Notes that `session` was heard from.
+    mutating func touch(_ session: ClientSession, at now: Duration, unixMilliseconds: Int64) {
+        guard isCurrent(session) else { return }
+        records[session.clientID]?.lastSeen = now
+        records[session.clientID]?.lastHeartbeat = unixMilliseconds
+    }
+
+    /// Ends every live session silent for more than `timeout` at `now`,
+    /// marking each `heartbeatTimeout`; returns them. A session silent for
+    /// exactly `timeout` stays.
+    mutating func endSilent(timeout: Duration, now: Duration) -> [SessionRecord] {
+        let silent = records.values.filter { $0.endedBy == nil && now - $0.lastSeen > timeout }
+        for record in silent { records[record.session.clientID]?.endedBy = .heartbeatTimeout }
+        return silent
+    }
+
+    /// Marks every session as ended by `reason` (the server stopping).
+    mutating func endAll(_ reason: DisconnectReason) {
+        for id in records.keys { records[id]?.endedBy = reason }
+    }
+}
