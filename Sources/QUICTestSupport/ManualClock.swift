@@ -79,11 +79,12 @@ public final class ManualClock: Clock, Sendable {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
-    /// Waits (in real time, at most `limit`) until `count` tasks sleep on
-    /// the clock: a test advances only once the code under test is waiting.
-    public func waitForSleepers(_ count: Int, limit: Duration = .seconds(5)) async throws {
+    /// Waits (in real time, at most `limit`) until exactly `count` tasks
+    /// sleep on the clock: a test advances only once the code under test is
+    /// waiting (after an advance, until a loop has run and slept again).
+    public func waitForSleepers(_ count: Int, limit: Duration = .seconds(10)) async throws {
         let deadline = ContinuousClock.now + limit
-        while sleeperCount < count {
+        while sleeperCount != count {
             guard ContinuousClock.now < deadline else {
                 throw ManualClockTimeout(expected: count, actual: sleeperCount)
             }

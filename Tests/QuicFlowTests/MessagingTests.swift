@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import QUICTransport
 import QUICTestSupport
-import QuicFlow
+@testable import QuicFlow
 import QuicFlowProtocol
 import Synchronization
 import Testing
@@ -207,6 +207,48 @@ struct MessagingTests {
         let second = try #require(try await raw.exchange(try Frame.data(data))).decodePayload()
         guard case .ack(let ack1) = first, case .ack(let ack2) = second else {
             Issue.record("expected two ACKs, got \(first) and \(second)")
+            return
+        }
+        #expect(ack1.status == .success && String(decoding: ack1.result, as: UTF8.self) == "run 1")
+        #expect(ack2 == ack1)
+        #expect(runs.load(ordering: .relaxed) == 1)
+        await raw.close()
+        await server.stop()
+    }
+
+    @Test("a repeat of a msg_id whose first copy is still being handled waits for it: one handler run, the same ACK for both")
+    func repeatWhileInFlight() async throws {
+        let fixture = try Fixture()
+        let runs = Atomic<Int>(0)
+        let (started, startedSignal) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
+        let gate = Gate(release)
+        let (server, port) = try await fixture.startServer(try fixture.serverConfiguration()) { server in
+            await server.register(for: .event) { _ in
+                let n = runs.add(1, ordering: .relaxed).newValue
+                startedSignal.yield()
+                await gate.wait()
+                return .success(text: "run \(n)")
+            }
+        }
+        let raw = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
+        _ = try await raw.register("agent-3")
+        var data = DataMessage()
+        data.msgID = "outbox-row-5"
+        data.senderID = "agent-3"
+        data.type = .event
+        data.payload = Data("reading".utf8)
+        data.waitAck = true
+        let frame = try Frame.data(data)
+        let first = Task { try await raw.exchange(frame) }
+        #expect(await collect(1, from: started, within: .seconds(10)).count == 1, "the first copy is being handled")
+        let second = Task { try await raw.exchange(frame) }
+        // The second copy reaches the server and waits for the first.
+        try await eventually("the second copy to wait at the server") { await server.waitingCopies == 1 }
+        releaseSignal.yield()
+        let answers = try [await first.value, await second.value].map { try #require($0).decodePayload() }
+        guard case .ack(let ack1) = answers[0], case .ack(let ack2) = answers[1] else {
+            Issue.record("expected two ACKs, got \(answers)")
             return
         }
         #expect(ack1.status == .success && String(decoding: ack1.result, as: UTF8.self) == "run 1")

@@ -11,35 +11,6 @@ import QuicFlowTime
 
 @Suite("Sessions: registration, heartbeats, limits, reconnect")
 struct SessionTests {
-    @Test("a silent client is evicted at the heartbeat timeout with code 3; heartbeats keep others")
-    func heartbeatEviction() async throws {
-        let fixture = try Fixture()
-        let (timeouts, timedOut) = AsyncStream.makeStream(of: String.self)
-        let (server, port) = try await fixture.startServer(
-            // 15 of chatty's heartbeats fit in it: a loaded machine can stall a
-            // process for 600 ms (it evicted chatty in one CI run), not 1.5 s.
-            try fixture.serverConfiguration(heartbeatTimeout: .milliseconds(1_500))
-        ) { server in
-            var hooks = ServerEventHooks()
-            hooks.onHeartbeatTimeout = { timedOut.yield($0) }
-            await server.setHooks(hooks)
-        }
-        // The raw client registers, then says nothing more.
-        let silent = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
-        _ = try await silent.register("mute")
-        let chatty = try await fixture.connectClient(
-            try fixture.clientConfiguration("chatty", reconnect: false, heartbeatInterval: .milliseconds(100)), port: port)
-
-        var iterator = timeouts.makeAsyncIterator()
-        #expect(await iterator.next() == "mute")
-        #expect(await silent.connection.closeReason == .application(code: 3, reason: "nothing heard for 1.5 seconds", byPeer: true))
-        #expect(await server.clients().map(\.clientID) == ["chatty"])
-        #expect(await chatty.state == .connected)
-        await chatty.disconnect()
-        await silent.close()
-        await server.stop()
-    }
-
     @Test("a connection that never registers is closed with code 1")
     func registrationTimeout() async throws {
         let fixture = try Fixture()

@@ -158,4 +158,7 @@ public actor BackboneServer {
 
     /// Acknowledgements awaited right now.
     public var pendingAcknowledgements: Int { activePromises }
+
+    /// Copies of device messages waiting for the first copy's answer, for tests.
+    var waitingCopies: Int { inFlight.waitingCopies }
 }

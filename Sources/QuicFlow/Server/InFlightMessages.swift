@@ -37,4 +37,7 @@ struct InFlightMessages {
 
     /// How many messages are in flight.
     var count: Int { waiters.count }
+
+    /// How many copies wait for a message in flight.
+    var waitingCopies: Int { waiters.values.reduce(0) { $0 + $1.count } }
 }
