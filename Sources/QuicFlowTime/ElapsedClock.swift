@@ -8,10 +8,14 @@
 public struct ElapsedClock: Sendable {
     private let elapsed: @Sendable () -> Duration
     private let sleeper: @Sendable (Duration) async throws -> Void
+    /// Whether this is the real monotonic clock, so that hot paths may use
+    /// cheaper timers of their own (NIO's) that run on the same time.
+    public let isContinuous: Bool
 
     /// Measures from now on `clock`.
     public init(_ clock: any Clock<Duration>) {
         (elapsed, sleeper) = Self.open(clock)
+        isContinuous = clock is ContinuousClock
     }
 
     private static func open<C: Clock<Duration>>(

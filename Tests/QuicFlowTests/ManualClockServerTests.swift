@@ -1,7 +1,7 @@
 import NIOCore
 import QUICTestSupport
 import QUICTransport
-import QuicFlow
+@testable import QuicFlow
 import QuicFlowTime
 import Synchronization
 import Testing
@@ -81,5 +81,38 @@ struct ManualClockServerTests {
             clock.advance(by: .milliseconds(1))
         }
         await client.disconnect()
+    }
+}
+
+/// The dispatcher's handler timeout on the injected clock.
+@Suite("Manual clock: handler timeout", .timeLimit(.minutes(1)))
+struct ManualClockDispatcherTests {
+    @Test("a handler running for exactly less than its timeout is waited for; at the timeout it is answered TIMEOUT and cancelled")
+    func handlerTimeout() async throws {
+        let clock = ManualClock()
+        let dispatcher = Dispatcher(workers: 1, queueSize: 1, handlerTimeout: .seconds(5), clock: ElapsedClock(clock))
+        let cancelled = Atomic<Bool>(false)
+        let handler = ClosureMessageHandler { _ in
+            await withTaskCancellationHandler {
+                // Runs until cancelled, as a stuck handler would.
+                let (never, _) = AsyncStream.makeStream(of: Void.self)
+                for await _ in never {}
+            } onCancel: {
+                cancelled.store(true, ordering: .relaxed)
+            }
+            return .success(text: "too late")
+        }
+        let message = IncomingMessage(msgID: "slow", senderID: "d", type: .command, payload: [], timestamp: 0)
+        let answer = Task { await dispatcher.dispatch(message, to: handler) }
+        try await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(5) - .milliseconds(1))
+        #expect(clock.sleeperCount == 1, "still within the timeout")
+        let cancelledEarly = cancelled.load(ordering: .relaxed)
+        #expect(!cancelledEarly)
+        clock.advance(by: .milliseconds(1))
+        let response = await answer.value
+        #expect(response.status == .timeout)
+        #expect(response.error.contains("within 5.0 seconds"), "\(response.error)")
+        try await eventually("the handler to be cancelled") { cancelled.load(ordering: .relaxed) }
     }
 }

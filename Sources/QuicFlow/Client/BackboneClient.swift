@@ -54,14 +54,15 @@ public actor BackboneClient {
         configuration: ClientConfiguration, logger: Logger = Logger(label: "quicflow.client"),
         endpoint: QUICEndpoint? = nil, clock: any Clock<Duration> = ContinuousClock()
     ) {
-        self.clock = ElapsedClock(clock)
+        let elapsed = ElapsedClock(clock)
+        self.clock = elapsed
         self.configuration = configuration
         self.sharedEndpoint = endpoint
         self.logger = logger
         self.exchange = MessageExchange(maxMessageSize: configuration.maxMessageSize)
         self.dispatcher = Dispatcher(
             workers: configuration.dispatcherWorkers, queueSize: configuration.dispatcherQueueSize,
-            handlerTimeout: configuration.handlerTimeout)
+            handlerTimeout: configuration.handlerTimeout, clock: elapsed)
         self.backoff = configuration.backoff
     }
 

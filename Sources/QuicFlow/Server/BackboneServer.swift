@@ -59,7 +59,7 @@ public actor BackboneServer {
         self.exchange = MessageExchange(maxMessageSize: configuration.maxMessageSize)
         self.dispatcher = Dispatcher(
             workers: configuration.dispatcherWorkers, queueSize: configuration.dispatcherQueueSize,
-            handlerTimeout: configuration.handlerTimeout)
+            handlerTimeout: configuration.handlerTimeout, clock: elapsed)
         self.receivedLog = receivedLog ?? InMemoryReceivedLog(
             window: configuration.deduplicationWindow, capacity: configuration.deduplicationCapacity, clock: elapsed)
         self.directory = directory

@@ -1,4 +1,5 @@
 internal import NIOCore
+import QuicFlowTime
 
 /// Runs message handlers on a fixed number of workers behind a bounded
 /// queue. A full queue answers FAILURE "busy" at once, so a flood of
@@ -9,15 +10,18 @@ actor Dispatcher {
     private let workers: Int
     private let queueSize: Int
     private let handlerTimeout: Duration
+    /// The clock of handler timeouts.
+    private let clock: ElapsedClock
     private var running = 0
     private var waiting = CircularBuffer<CheckedContinuation<Void, Never>>()
     /// Messages answered "busy" because every worker and queue slot was taken.
     private(set) var busyRefusals = 0
 
-    init(workers: Int, queueSize: Int, handlerTimeout: Duration) {
+    init(workers: Int, queueSize: Int, handlerTimeout: Duration, clock: ElapsedClock = .continuous) {
         self.workers = workers
         self.queueSize = queueSize
         self.handlerTimeout = handlerTimeout
+        self.clock = clock
     }
 
     /// Handles `message` with `handler` and returns the acknowledgement;
@@ -37,7 +41,7 @@ actor Dispatcher {
             return .failure("busy: \(workers) handlers running and \(queueSize) messages queued; retry later")
         }
         let timeout = handlerTimeout
-        let response = await Race.withTimeout(timeout) {
+        let response = await Race.withTimeout(timeout, on: clock) {
             do {
                 return try await handler.handle(message)
             } catch {

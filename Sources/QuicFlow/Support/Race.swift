@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import QuicFlowTime
 import Synchronization
 
 /// Races an operation against a timeout without waiting for a loser that
@@ -24,6 +25,23 @@ enum Race {
                 if race.finish(with: nil) {
                     work.cancel()
                 }
+            }
+            race.onFinish { timer.cancel() }
+        }
+    }
+
+    /// ``withTimeout(_:_:)`` with the timeout measured on `clock`: on the
+    /// real clock NIO's timer, on an injected one a task sleeping on it.
+    static func withTimeout<T: Sendable>(
+        _ timeout: Duration, on clock: ElapsedClock, _ operation: @escaping @Sendable () async -> T
+    ) async -> T? {
+        if clock.isContinuous { return await withTimeout(timeout, operation) }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+            let race = Outcome(continuation)
+            let work = Task { race.finish(with: await operation()) }
+            let timer = Task {
+                guard (try? await clock.sleep(for: timeout)) != nil else { return }
+                if race.finish(with: nil) { work.cancel() }
             }
             race.onFinish { timer.cancel() }
         }

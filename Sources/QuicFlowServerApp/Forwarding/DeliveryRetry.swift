@@ -3,6 +3,6 @@
 struct DeliveryRetry: Sendable {
     /// Failed deliveries so far.
     var attempts: Int
-    /// The earliest start of the next one.
-    var due: ContinuousClock.Instant
+    /// The earliest start of the next one, on the forwarder's clock.
+    var due: Duration
 }

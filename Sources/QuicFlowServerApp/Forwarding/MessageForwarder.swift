@@ -20,6 +20,8 @@ actor MessageForwarder {
     /// How long delivered and expired messages are kept for lookups.
     static let retention: Duration = .seconds(7 * 24 * 3600)
     private let wallClock: WallClock
+    /// The monotonic clock of retries and sweeps.
+    private let clock: ElapsedClock
     private let events: any EventSink
     private let logger: Logger
     /// Clients whose queue is being delivered right now, so that a
@@ -29,11 +31,11 @@ actor MessageForwarder {
     private var deliverAgain: Set<String> = []
     /// When the sweep next drops old finished messages: hourly (a minute in
     /// memory), not every second (that table holds every unicast of the last 7 days).
-    private var nextPurge = ContinuousClock.now
+    private var nextPurge: Duration = .zero
     /// How long answers to device messages are remembered (the msg_id window).
     private let receivedWindow: Duration
     /// When the sweep next forgets answers past ``receivedWindow``.
-    private var nextReceivedPurge = ContinuousClock.now
+    private var nextReceivedPurge: Duration = .zero
     /// The wait after each failed delivery of a queued message.
     private let retryBackoff: Backoff
     /// Queued messages whose last delivery failed, by msg_id: how often, and
@@ -43,8 +45,9 @@ actor MessageForwarder {
 
     init(
         server: BackboneServer, messages: any MessageRepository, events: any EventSink, receivedWindow: Duration,
-        retryBackoff: Backoff, logger: Logger, wallClock: WallClock = .system
+        retryBackoff: Backoff, logger: Logger, wallClock: WallClock = .system, clock: ElapsedClock = .continuous
     ) {
+        self.clock = clock
         self.server = server
         self.retryBackoff = retryBackoff
         self.receivedWindow = receivedWindow
@@ -62,8 +65,7 @@ actor MessageForwarder {
     ///   ``ServerAppError`` (`storage`) when a message to queue cannot be stored.
     func send(_ message: Message, to clientID: String, queueFor ttl: Duration?) async throws -> ForwardOutcome {
         let msgID = message.msgID ?? ""
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = clock.now()
         let now = wallClock.unixSeconds()
         var record = StoredMessage(
             msgID: msgID, clientID: clientID, type: message.type.rawValue, payload: Data(message.payload),
@@ -88,7 +90,7 @@ actor MessageForwarder {
             }
             return .queued
         }
-        let latency = clock.now - start
+        let latency = clock.now() - start
         if message.waitAck {
             settle(&record, with: response)
         }
@@ -122,7 +124,7 @@ actor MessageForwarder {
             }
             for var record in queued {
                 guard let type = MessageType(rawValue: record.type) else { continue }
-                if let retry = retries[record.msgID], retry.due > ContinuousClock.now {
+                if let retry = retries[record.msgID], retry.due > clock.now() {
                     // Waiting out its backoff; the ones behind it wait too, to keep the order.
                     return
                 }
@@ -140,7 +142,7 @@ actor MessageForwarder {
                     // the sweep tries again once the backoff has passed.
                     let attempts = (retries[record.msgID]?.attempts ?? 0) + 1
                     let delay = retryBackoff.delay(attempt: attempts)
-                    retries[record.msgID] = DeliveryRetry(attempts: attempts, due: ContinuousClock.now + delay)
+                    retries[record.msgID] = DeliveryRetry(attempts: attempts, due: clock.now() + delay)
                     logger.warning("cannot deliver a queued message yet; it stays queued", metadata: [
                         "client_id": "\(clientID)", "msg_id": "\(record.msgID)", "error": "\(error)",
                         "attempt": "\(attempts)", "retry_in": "\(delay.logText)",
@@ -186,13 +188,13 @@ actor MessageForwarder {
     /// messages are forgotten once past the msg_id window.
     func sweep() async {
         do {
-            if ContinuousClock.now >= nextPurge {
+            if clock.now() >= nextPurge {
                 // In memory the record limit is kept every minute.
-                nextPurge = ContinuousClock.now + (messages.isDurable ? .seconds(3_600) : .seconds(60))
+                nextPurge = clock.now() + (messages.isDurable ? .seconds(3_600) : .seconds(60))
                 try await messages.purgeFinished(olderThan: Self.retention)
             }
-            if ContinuousClock.now >= nextReceivedPurge {
-                nextReceivedPurge = ContinuousClock.now + min(receivedWindow / 10, .seconds(60))
+            if clock.now() >= nextReceivedPurge {
+                nextReceivedPurge = clock.now() + min(receivedWindow / 10, .seconds(60))
                 try await receivedLog.purge(olderThan: receivedWindow)
             }
             for record in try await messages.expire() {
