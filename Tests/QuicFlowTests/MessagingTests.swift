@@ -185,6 +185,17 @@ struct MessagingTests {
         await server.stop()
     }
 
+    /// An EVENT a raw client sends with wait_ack, as an agent's outbox would.
+    static func event(_ msgID: String, from sender: String, _ text: String) -> DataMessage {
+        var data = DataMessage()
+        data.msgID = msgID
+        data.senderID = sender
+        data.type = .event
+        data.payload = Data(text.utf8)
+        data.waitAck = true
+        return data
+    }
+
     @Test("a repeated msg_id is answered from the window without running the handler again")
     func deduplication() async throws {
         let fixture = try Fixture()
@@ -197,12 +208,7 @@ struct MessagingTests {
         }
         let raw = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
         _ = try await raw.register("agent-9")
-        var data = DataMessage()
-        data.msgID = "outbox-row-17"
-        data.senderID = "agent-9"
-        data.type = .event
-        data.payload = Data("temperature 21".utf8)
-        data.waitAck = true
+        let data = Self.event("outbox-row-17", from: "agent-9", "temperature 21")
         let first = try #require(try await raw.exchange(try Frame.data(data))).decodePayload()
         let second = try #require(try await raw.exchange(try Frame.data(data))).decodePayload()
         guard case .ack(let ack1) = first, case .ack(let ack2) = second else {
@@ -233,12 +239,7 @@ struct MessagingTests {
         }
         let raw = try await RawClient.connect(port: port, caFile: fixture.server.caFile)
         _ = try await raw.register("agent-3")
-        var data = DataMessage()
-        data.msgID = "outbox-row-5"
-        data.senderID = "agent-3"
-        data.type = .event
-        data.payload = Data("reading".utf8)
-        data.waitAck = true
+        let data = Self.event("outbox-row-5", from: "agent-3", "reading")
         let frame = try Frame.data(data)
         let first = Task { try await raw.exchange(frame) }
         #expect(await collect(1, from: started, within: .seconds(10)).count == 1, "the first copy is being handled")
