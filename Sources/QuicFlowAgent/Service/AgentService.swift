@@ -39,8 +39,8 @@ public actor AgentService: Service {
     /// Wakes the delivery loop: connected, new outbox rows, shutting down.
     private let wakeDelivery = WakeSignal()
     /// Status changes, written to the database in order by one task.
-    private let stateUpdates: AsyncStream<[AgentStateKey: String?]>
-    private let stateUpdate: AsyncStream<[AgentStateKey: String?]>.Continuation
+    private let stateUpdates: AsyncStream<OutboxWrite>
+    private let stateUpdate: AsyncStream<OutboxWrite>.Continuation
     /// The first connection attempt's outcome, for ``serving()``.
     private let servingStatus: AsyncStream<String>
     private let servingSignal: AsyncStream<String>.Continuation
@@ -95,13 +95,13 @@ public actor AgentService: Service {
         // Handlers a killed agent left running (recorded in the outbox
         // database) are ended before any new one starts.
         await runner.endGroupsLeftRunning()
+        // Applies what the client's hooks queued, in order. Unstructured
+        // because it must outlive the task group below (handlers still
+        // answering during shutdown queue late responses); run() awaits it
+        // before returning, so nothing queued is lost.
         let recorder = Task { [stateUpdates, outbox, logger] in
-            for await update in stateUpdates {
-                do {
-                    try await outbox.setStates(update)
-                } catch {
-                    logger.warning("cannot store the agent status", metadata: ["error": "\(error)"])
-                }
+            for await write in stateUpdates {
+                await Self.apply(write, to: outbox, logger: logger)
             }
         }
         // Written before anything else, so status never shows what a
@@ -179,7 +179,31 @@ public actor AgentService: Service {
     }
 
     private nonisolated func record(_ update: [AgentStateKey: String?]) {
-        stateUpdate.yield(update)
+        stateUpdate.yield(.states(update))
+    }
+
+    /// Applies one queued write.
+    private static func apply(_ write: OutboxWrite, to outbox: Outbox, logger: Logger) async {
+        switch write {
+        case .states(let update):
+            do {
+                try await outbox.setStates(update)
+            } catch {
+                logger.warning("cannot store the agent status", metadata: ["error": "\(error)"])
+            }
+        case .lateResponse(let message, let response):
+            do {
+                try await outbox.enqueue(type: .response, payload: LateResponse(message: message, response: response).payload())
+            } catch {
+                logger.error("cannot queue the answer to \(message.msgID) whose ACK was lost", metadata: ["error": "\(error)"])
+            }
+        case .busyRefusal:
+            do {
+                try await outbox.countRefusal(.handlerBusyRefusals)
+            } catch {
+                logger.error("cannot count a busy refusal", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     private static func millis(after delay: Duration = .zero) -> String {
@@ -189,7 +213,6 @@ public actor AgentService: Service {
     private func setUpClient() async {
         var hooks = ClientEventHooks()
         let wake = wakeDelivery
-        let outbox = self.outbox
         let logger = self.logger
         hooks.onConnect = { [weak self] in
             wake.signal()
@@ -207,27 +230,15 @@ public actor AgentService: Service {
         hooks.onReconnectFailed = { [weak self] attempt, error in
             self?.record([.lastError: error, .reconnectAttempts: String(attempt)])
         }
-        hooks.onAcknowledgementLost = { message, response in
+        hooks.onAcknowledgementLost = { [stateUpdate] message, response in
             // Not lost: it goes out again as a RESPONSE message.
-            Task {
-                do {
-                    try await outbox.enqueue(type: .response, payload: LateResponse(message: message, response: response).payload())
-                } catch {
-                    logger.error("cannot queue the answer to \(message.msgID) whose ACK was lost", metadata: ["error": "\(error)"])
-                }
-            }
+            stateUpdate.yield(.lateResponse(message, response))
         }
-        hooks.onHandlerBusy = { message in
+        hooks.onHandlerBusy = { [stateUpdate] message in
             logger.warning("a message from the server was refused: every handler is running and handler_queue messages already wait", metadata: [
                 "msg_id": "\(message.msgID)", "type": "\(message.type)",
             ])
-            Task {
-                do {
-                    try await outbox.countRefusal(.handlerBusyRefusals)
-                } catch {
-                    logger.error("cannot count a busy refusal", metadata: ["error": "\(error)"])
-                }
-            }
+            stateUpdate.yield(.busyRefusal)
         }
         await client.setHooks(hooks)
         for type in [MessageType.command, .query, .event] {
