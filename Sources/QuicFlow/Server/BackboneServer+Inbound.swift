@@ -19,7 +19,11 @@ extension BackboneServer {
             await streamFailed(error)
             return
         }
-        await touch(session)
+        if case .ping = payload {
+            await touch(session, isHeartbeat: true)
+        } else {
+            await touch(session, isHeartbeat: false)
+        }
         switch payload {
         case .ping:
             var pong = PongFrame()

@@ -148,11 +148,15 @@ extension BackboneServer {
         }
     }
 
-    /// Notes that `session` was heard from (any stream counts).
-    func touch(_ session: ClientSession) async {
+    /// Notes that `session` was heard from (any stream counts). The
+    /// directory, which other nodes read, hears only of heartbeats
+    /// (`isHeartbeat`): a message per stream would cost every message a write.
+    func touch(_ session: ClientSession, isHeartbeat: Bool) async {
         let now = WallClock.system.unixMilliseconds()
         sessions.touch(session, at: clock.now(), unixMilliseconds: now)
-        _ = try? await directory.heartbeat(clientID: session.clientID, sessionID: session.id, at: now)
+        if isHeartbeat {
+            _ = try? await directory.heartbeat(clientID: session.clientID, sessionID: session.id, at: now)
+        }
     }
 
     /// Every quarter of the heartbeat timeout (at most a second), ends the
