@@ -55,10 +55,10 @@ struct ManualClockServerTests {
             "backoff", initialBackoff: .milliseconds(100), maxBackoff: .milliseconds(800), jitter: 0.2,
             heartbeatInterval: .seconds(3_600), handshakeTimeout: .milliseconds(1_500))
         let client = BackboneClient(configuration: configuration, clock: clock)
-        let (scheduled, schedule) = AsyncStream.makeStream(of: (attempt: Int, delay: Duration).self)
+        let scheduled = Mutex<[(attempt: Int, delay: Duration)]>([])
         let attempts = Atomic<Int>(0)
         var hooks = ClientEventHooks()
-        hooks.onReconnectScheduled = { schedule.yield(($0, $1)) }
+        hooks.onReconnectScheduled = { attempt, delay in scheduled.withLock { $0.append((attempt, delay)) } }
         hooks.onReconnect = { _ in attempts.add(1, ordering: .relaxed) }
         await client.setHooks(hooks)
         try await client.connect(host: "127.0.0.1", port: port, serverName: "localhost")
@@ -66,9 +66,12 @@ struct ManualClockServerTests {
 
         // 100 ms doubling to the 800 ms maximum, each ±20%.
         let nominal: [Duration] = [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .milliseconds(800), .milliseconds(800)]
-        var iterator = scheduled.makeAsyncIterator()
         for attempt in 1...5 {
-            let next = try #require(await iterator.next())
+            // Bounded: a client that never schedules fails here in seconds.
+            try await eventually("reconnect attempt \(attempt) to be scheduled") {
+                scheduled.withLock { $0.count >= attempt }
+            }
+            let next = scheduled.withLock { $0[attempt - 1] }
             #expect(next.attempt == attempt)
             let expected = nominal[attempt - 1]
             #expect(next.delay >= expected * 0.8, "attempt \(attempt): \(next.delay)")
