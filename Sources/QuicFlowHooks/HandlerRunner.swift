@@ -468,15 +468,11 @@ public struct HandlerRunner: Sendable {
         guard !records.isEmpty else { return }
         let boot = ProcessTable.bootID()
         for record in records {
+            var ended = 0
             if record.bootID == boot, let leader = ProcessTable.entry(record.pgid),
                 leader.startTicks == record.leaderStartTicks, leader.group == record.pgid, leader.session == record.pgid
             {
-                let ended = await HandlerLeftovers.endGroup(record.pgid, grace: killGrace)
-                if ended > 0 {
-                    logger.warning(
-                        "ended handler process group \(record.pgid) (\(record.executable)), left running by the previous agent: \(HandlerLeftovers.count(ended))",
-                        metadata: ["pgid": "\(record.pgid)", "handler": "\(record.executable)", "count": "\(ended)"])
-                }
+                ended = await HandlerLeftovers.endGroup(record.pgid, grace: killGrace)
             }
             do {
                 try await journal.recordEnded(record)
@@ -484,6 +480,12 @@ public struct HandlerRunner: Sendable {
                 logger.warning("cannot remove the record of a handler the previous agent left", metadata: [
                     "pgid": "\(record.pgid)", "error": "\(error)",
                 ])
+            }
+            // Logged once the record is gone too: the line says the cleanup is over.
+            if ended > 0 {
+                logger.warning(
+                    "ended handler process group \(record.pgid) (\(record.executable)), left running by the previous agent: \(HandlerLeftovers.count(ended))",
+                    metadata: ["pgid": "\(record.pgid)", "handler": "\(record.executable)", "count": "\(ended)"])
             }
         }
     }
