@@ -11,10 +11,12 @@ public struct RawClient: Sendable {
     /// The connection to the server.
     public let connection: QUICConnection
 
-    /// Connects to a server on loopback `port` that `caFile` vouches for.
-    public static func connect(port: Int, caFile: String) async throws -> RawClient {
+    /// Connects to a server on loopback `port` that `caFile` vouches for;
+    /// `settings` can make it a stingy peer (a stream limit of one).
+    public static func connect(port: Int, caFile: String, settings: QUICSettings = QUICSettings()) async throws -> RawClient {
         let endpoint = try await QUICEndpoint.client(
-            configuration: QUICEndpointConfiguration(tls: .client(trustRoots: .file(caFile), applicationProtocols: ["quic-backbone-v1"])))
+            configuration: QUICEndpointConfiguration(
+                tls: .client(trustRoots: .file(caFile), applicationProtocols: ["quic-backbone-v1"]), settings: settings))
         let connection = try await endpoint.connect(host: "127.0.0.1", port: port, serverName: "localhost")
         return RawClient(endpoint: endpoint, connection: connection)
     }

@@ -73,13 +73,15 @@ public final class QUICConnection: Sendable {
 
     /// Opens a stream, writes `bytes` and FIN, and returns once all of it
     /// is handed to QUIC: a one-way message in one hop into the event loop.
-    public func send(_ bytes: ByteBuffer) async throws {
+    ///
+    /// A peer that keeps its stream limit or flow-control window closed
+    /// makes this throw ``QUICError/Code/timedOut`` after `timeout`; the
+    /// stream is then reset with `abandonErrorCode`, so the peer never
+    /// handles a message its sender was told did not go out.
+    public func send(_ bytes: ByteBuffer, timeout: TimeAmount, abandonErrorCode: UInt64 = 0) async throws {
         let core = self.core
         let future = eventLoop.flatSubmit {
-            let connection = core.value
-            return connection.openStream().assumeIsolated().flatMap { stream in
-                connection.write(bytes, to: stream.core, finish: true)
-            }.nonisolated()
+            StreamSend(bytes, on: core.value, timeout: timeout, abandonCode: abandonErrorCode).promise.futureResult
         }
         try await future.get()
     }

@@ -79,8 +79,10 @@ extension BackboneServer {
     }
 
     /// Sends `message` to every connected client without waiting for
-    /// acknowledgements, at most 256 at a time; returns how many it reached
-    /// (a client whose stream could not be opened or written is not counted).
+    /// acknowledgements, at most 256 at a time; returns how many it reached.
+    /// A client whose stream could not be opened or written within the
+    /// default message timeout (a dead or stalled connection) is not counted,
+    /// and counts as a failed message.
     @discardableResult
     public func broadcast(_ message: Message) async -> Int {
         guard lifecycle.isRunning else { return 0 }
@@ -112,6 +114,7 @@ extension BackboneServer {
         metricsState.counters.broadcastsSent += 1
         metricsState.counters.broadcastTargets += reached
         metricsState.counters.messagesSent += reached
+        metricsState.counters.messagesFailed += connections.count - reached
         metricsState.counters.bytesSent += reached * message.payload.count
         metricsState.countThroughput(reached)
         hooks.onBroadcast?(reached)

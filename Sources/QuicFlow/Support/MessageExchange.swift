@@ -43,7 +43,11 @@ struct MessageExchange: Sendable {
         case timedOut
     }
 
-    /// Sends `data` on a new stream of `connection`. With wait_ack the
+    /// Sends `data` on a new stream of `connection`. Without wait_ack it
+    /// returns once the message is handed to QUIC, and throws
+    /// ``QuicFlowError/Code/stalled`` when the receiver does not take it
+    /// within `timeout` (a device that grants no streams cannot hold a
+    /// broadcast). With wait_ack the
     /// whole exchange (opening the stream, which may wait for the peer's
     /// stream limit, writing, and reading the ACK) is bounded by `timeout`
     /// and runs on the transport's event loop without hopping back in
@@ -55,7 +59,9 @@ struct MessageExchange: Sendable {
         let request = try io.encode(.data(data))
         guard data.waitAck else {
             do {
-                try await connection.send(request)
+                try await connection.send(request, timeout: TimeAmount(saturating: timeout), abandonErrorCode: CloseCode.normal)
+            } catch let error as QUICError where error.code == .timedOut {
+                throw QuicFlowError(.stalled, "message \(data.msgID) was not delivered: \(error.message)")
             } catch {
                 throw QuicFlowError(.connectionLost, "cannot send message \(data.msgID): \(error)")
             }

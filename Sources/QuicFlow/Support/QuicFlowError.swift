@@ -22,6 +22,10 @@ public struct QuicFlowError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let shuttingDown = Code("shuttingDown")
         /// The connection dropped before the exchange completed.
         public static let connectionLost = Code("connectionLost")
+        /// The receiver did not take a message sent without wait_ack within
+        /// its timeout (it granted no stream or no flow-control window); the
+        /// message was not handed to QUIC and its stream was reset.
+        public static let stalled = Code("stalled")
         /// The server refused the registration.
         public static let registrationRefused = Code("registrationRefused")
         /// The receiver finished the stream without answering a message sent
