@@ -40,6 +40,8 @@ package actor HandlerConcurrencyLimiter {
                 slots[key, default: Slots()].waiters.append(Waiter(id: id, continuation: continuation))
             }
         } onCancel: {
+            // Unstructured: a cancellation handler is synchronous and may run
+            // on any thread; the waiter list belongs to the actor.
             Task { await self.cancelWaiter(id, key: key) }
         }
     }

@@ -98,7 +98,7 @@ public final class ServerApp: Sendable {
             event.clientID = info.clientID
             event.remoteAddress = info.remoteAddress.hostPort
             events.publish(event)
-            Task { await forwarder.deliver(to: info.clientID) }
+            forwarder.requestDelivery(to: info.clientID)
         }
         hooks.onDisconnect = { clientID, reason in
             var event = ServerEvent("disconnect")

@@ -140,6 +140,47 @@ struct StoreAndForwardTests {
         await device.disconnect()
         try await server.stop()
     }
+
+    @Test("a delivery in flight when the server stops ends with the server; its message stays queued and the next run delivers it")
+    func deliveryEndsWithServer() async throws {
+        let harness = try ServerHarness()
+        var server = try await harness.start()
+        let queued = try await server.admin.post(
+            "/v1/clients/device-5/messages", #"{"type": "command", "payload": "hold", "queue_if_offline": true, "timeout_ms": 30000}"#)
+        let id = try #require(try queued.json()["msg_id"] as? String)
+
+        let (started, handlerStarted) = AsyncStream.makeStream(of: Void.self)
+        let calls = Mutex(0)
+        let device = try await harness.device("device-5")
+        await device.register(for: .command) { message in
+            let call = calls.withLock { $0 += 1; return $0 }
+            if call == 1 {
+                handlerStarted.yield()
+                try? await Task.sleep(for: .seconds(5))
+            }
+            return .success(text: "ran " + message.text)
+        }
+        try await harness.connect(device)
+        try await withDeadline(.seconds(10), "the queued message's delivery to start") {
+            for await _ in started { break }
+        }
+
+        // The delivery awaits a 30 s acknowledgement; stopping does not wait for it.
+        let first = server
+        try await withDeadline(.seconds(10), "the server to stop with a delivery in flight") { try await first.stop() }
+        await device.disconnect()
+        server = try await harness.start()
+        #expect(try await server.admin.request("GET", "/v1/messages/\(id)").json()["state"] as? String == "queued")
+
+        try await harness.connect(device)
+        let admin = server.admin
+        try await eventually("the next run delivers it") {
+            try await admin.request("GET", "/v1/messages/\(id)").json()["state"] as? String == "delivered"
+        }
+        #expect(calls.withLock { $0 } == 2)
+        await device.disconnect()
+        try await server.stop()
+    }
 }
 
 extension Array {

@@ -127,6 +127,8 @@ public actor BackboneClient {
         guard answering > 0 else { return true }
         let finished: Void? = await Race.withTimeout(timeout) {
             await withCheckedContinuation { continuation in
+                // Unstructured: the continuation's body is synchronous and the
+                // waiter list is the actor's; the task only hands it over.
                 Task { await self.addAnsweredWaiter(continuation) }
             }
         }
@@ -231,6 +233,8 @@ public actor BackboneClient {
         state = .connected
         hooks.onConnect?()
         logger.info("connected to the backbone", metadata: ["server": "\(connection.remoteAddress)"])
+        // Unstructured because connect() returns while the session runs;
+        // its owner is this actor: disconnect() cancels and awaits it.
         supervisor = Task { await self.runSession(connection, generation: current) }
     }
 
@@ -351,6 +355,7 @@ public actor BackboneClient {
         do {
             payload = try await exchange.io.read(stream) { late in
                 // Bytes after a frame already acted on: the stream is reset; report it.
+                // Unstructured: this callback is synchronous, from the reader.
                 Task { await self.reportError(late) }
             }
         } catch where error.code == .foreignStream {

@@ -20,6 +20,8 @@ extension BackboneServer {
     private nonisolated func serve(_ connection: QUICConnection) async {
         let timeout = configuration.registrationTimeout
         let clock = self.clock
+        // Unstructured so that registration can cancel this timer alone
+        // (a group cancels all or nothing); every path out cancels it.
         let registrationTimer = Task {
             try? await clock.sleep(for: timeout)
             if !Task.isCancelled {

@@ -15,6 +15,8 @@ enum Race {
     ) async -> T? {
         await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
             let race = Outcome(continuation)
+            // Unstructured by design: a task group would wait for a loser
+            // that ignores cancellation, which is what this type avoids.
             let work = Task {
                 race.finish(with: await operation())
             }
@@ -38,6 +40,7 @@ enum Race {
         if clock.isContinuous { return await withTimeout(timeout, operation) }
         return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
             let race = Outcome(continuation)
+            // Unstructured for the same reason as above.
             let work = Task { race.finish(with: await operation()) }
             let timer = Task {
                 guard (try? await clock.sleep(for: timeout)) != nil else { return }

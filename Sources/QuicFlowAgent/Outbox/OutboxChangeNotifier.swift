@@ -120,6 +120,8 @@ final class OutboxChangeNotifier: Sendable {
             initialDelay: .zero, delay: poll
         ) { [weak self, readDataVersion, fileStamp] _ in
             guard tracker.shouldCheck(fileStamp(), forcedEvery: Self.forcedCheckEvery) else { return }
+            // Unstructured: NIO's repeated task is synchronous; the read is
+            // async and short, and the repeated task is cancelled with its owner.
             Task {
                 if let version = await readDataVersion() { self?.observe(version) }
             }

@@ -307,11 +307,17 @@ public actor AgentService: Service {
     /// disconnect) go out at most `replay_rate` per second; rows written
     /// during the session go at once.
     private func deliver() async {
-        // New rows and a (re)connection both wake the loop.
-        let forwarder = Task { [wakeDelivery, outbox] in
-            for await _ in outbox.changes() { wakeDelivery.signal() }
+        await withDiscardingTaskGroup { group in
+            // New rows and a (re)connection both wake the loop.
+            group.addTask { [wakeDelivery, outbox] in
+                for await _ in outbox.changes() { wakeDelivery.signal() }
+            }
+            await deliverUntilStopped()
+            group.cancelAll()
         }
-        defer { forwarder.cancel() }
+    }
+
+    private func deliverUntilStopped() async {
         let settings = configuration.outbox
         let replayGap = Duration.seconds(1) / settings.replayRate
         var sessionStart: Int64?
@@ -468,6 +474,8 @@ public actor AgentService: Service {
         if let running = runningCommands[message.msgID] {
             return await running.value
         }
+        // Unstructured: a repeat of this msg_id awaits the same run (below),
+        // so the run belongs to no one caller; it ends with its handler.
         let run = Task { await self.runCommandOnce(message) }
         runningCommands[message.msgID] = run
         let response = await run.value

@@ -38,6 +38,8 @@ final class WakeSignal: Sendable {
         }
         if alreadySignalled { return }
         // The backstop: at worst it leaves one extra signal for the next wait.
+        // Unstructured: the wait below is a continuation, not a task group;
+        // the timer is cancelled on the way out.
         let timer = Task { [weak self] in
             try? await Task.sleep(for: timeout)
             if !Task.isCancelled { self?.signal() }

@@ -1,7 +1,9 @@
 import ServiceLifecycle
 
-/// Sweeps the message store once a second (expiry, left-behind
-/// deliveries) until graceful shutdown, then ends the event streams.
+/// Runs the forwarder until graceful shutdown: the deliveries it is asked
+/// for, as child tasks, and a sweep of the message store once a second
+/// (expiry, left-behind deliveries); then cancels the deliveries in flight
+/// (their messages stay queued) and ends the event streams.
 struct ForwarderService: Service {
     let forwarder: MessageForwarder
     let events: EventHub
@@ -9,14 +11,18 @@ struct ForwarderService: Service {
 
     func run() async throws {
         defer { events.finish() }
-        await forwarder.sweep()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                break
-            }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await forwarder.runDeliveries() }
             await forwarder.sweep()
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                do {
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                } catch {
+                    break
+                }
+                await forwarder.sweep()
+            }
+            group.cancelAll()
         }
     }
 }

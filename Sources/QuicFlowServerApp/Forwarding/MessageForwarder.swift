@@ -42,6 +42,11 @@ actor MessageForwarder {
     /// when the next try may start. In memory: a restart starts a message's
     /// backoff over (its first try after a restart is a new delivery).
     private var retries: [String: DeliveryRetry] = [:]
+    /// Clients whose queue should be delivered; ``runDeliveries()`` runs
+    /// each request as its child task, so every delivery belongs to the
+    /// forwarder service's run() and ends with it.
+    private let deliveryRequests: AsyncStream<String>
+    private let deliveryRequester: AsyncStream<String>.Continuation
 
     init(
         server: BackboneServer, messages: any MessageRepository, events: any EventSink, receivedWindow: Duration,
@@ -56,6 +61,24 @@ actor MessageForwarder {
         self.wallClock = wallClock
         self.events = events
         self.logger = logger
+        (deliveryRequests, deliveryRequester) = AsyncStream.makeStream(of: String.self)
+    }
+
+    /// Asks for the queue of `clientID` to be delivered (it registered, or
+    /// gained a message); ``runDeliveries()`` does it. Callable from the
+    /// backbone's synchronous hooks.
+    nonisolated func requestDelivery(to clientID: String) {
+        deliveryRequester.yield(clientID)
+    }
+
+    /// Runs the requested deliveries as child tasks until cancelled; a
+    /// cancelled delivery leaves its messages queued for the next run.
+    nonisolated func runDeliveries() async {
+        await withDiscardingTaskGroup { group in
+            for await clientID in deliveryRequests {
+                group.addTask { await self.deliver(to: clientID) }
+            }
+        }
     }
 
     /// Sends `message` (its msgID set) to `clientID`; when the client is
@@ -86,7 +109,7 @@ actor MessageForwarder {
             events.publish(event)
             // The client may have registered between the failed send and the insert.
             if await server.clientInfo(clientID) != nil {
-                Task { await self.deliver(to: clientID) }
+                requestDelivery(to: clientID)
             }
             return .queued
         }
@@ -123,6 +146,8 @@ actor MessageForwarder {
                 return
             }
             for var record in queued {
+                // Shutting down: what is left stays queued for the next run.
+                guard !Task.isCancelled else { return }
                 guard let type = MessageType(rawValue: record.type) else { continue }
                 if let retry = retries[record.msgID], retry.due > clock.now() {
                     // Waiting out its backoff; the ones behind it wait too, to keep the order.
@@ -137,6 +162,8 @@ actor MessageForwarder {
                     response = try await server.send(message, to: clientID)
                 } catch let error as QuicFlowError where error.code == .unknownClient {
                     return  // offline again; the rest waits for the next registration
+                } catch where Task.isCancelled {
+                    return  // shutting down; it stays queued and its backoff is not its fault
                 } catch {
                     // Not taken (no answer, promises exhausted, the device dropped):
                     // the sweep tries again once the backoff has passed.
@@ -208,7 +235,7 @@ actor MessageForwarder {
             }
             for clientID in try await messages.clientsWithQueuedMessages() where !delivering.contains(clientID) {
                 if await server.clientInfo(clientID) != nil {
-                    Task { await self.deliver(to: clientID) }
+                    requestDelivery(to: clientID)
                 }
             }
         } catch {
