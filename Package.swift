@@ -205,6 +205,7 @@ let package = Package(
             name: "QUICTestSupport",
             dependencies: [
                 "QuicFlowPKI",
+                "QuicFlowTime",
                 "QUICTransport",
                 "QuicFlowProtocol",
                 .product(name: "Logging", package: "swift-log"),

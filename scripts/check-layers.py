@@ -42,7 +42,7 @@ ALLOWED = {
         "QuicFlowJSON", "QuicFlowConfigFile", "QUICTransport", "QuicFlowProtocol",
     },
     "QuicFlowCtl": {"QuicFlowAdminModel", "QuicFlowJSON"},
-    "QUICTestSupport": {"QuicFlowPKI", "QUICTransport", "QuicFlowProtocol"},
+    "QUICTestSupport": {"QuicFlowPKI", "QuicFlowTime", "QUICTransport", "QuicFlowProtocol"},
     # Thin executables: the libraries above, no C, no test support.
     "quicflow-agent": {
         "QuicFlowAgent", "QuicFlow", "QuicFlowHooks", "QuicFlowDataDirectory", "QuicFlowTime", "QuicFlowJSON",

@@ -15,8 +15,9 @@ extension Outbox {
     /// The record is committed before the handler starts, so a repeat after
     /// a crash is recognised too: commands run at most once.
     public func claimCommand(
-        msgID: String, window: Duration = Outbox.commandResultWindow, now: Int64 = WallClock.system.unixMilliseconds()
+        msgID: String, window: Duration = Outbox.commandResultWindow, now: Int64? = nil
     ) async throws(AgentError) -> CommandClaim {
+        let now = now ?? wallClock.unixMilliseconds()
         let cutoff = now - window.wholeMilliseconds
         let path = path
         return try await write("record a command") { db in
@@ -45,8 +46,9 @@ extension Outbox {
     /// Stores how the server command `msgID` ended, for repeats within the
     /// window.
     public func finishCommand(
-        msgID: String, response: Response, now: Int64 = WallClock.system.unixMilliseconds()
+        msgID: String, response: Response, now: Int64? = nil
     ) async throws(AgentError) {
+        let now = now ?? wallClock.unixMilliseconds()
         try await write("record a command's result") { db in
             try db.execute(sql: """
                 INSERT INTO command_results (msg_id, state, status, result, error, started_at, finished_at)

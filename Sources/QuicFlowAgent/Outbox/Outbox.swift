@@ -41,6 +41,9 @@ public final class Outbox: Sendable {
     /// How long a message waits after a failed attempt: attempt `n` of a row
     /// is followed by this backoff's delay `n`, whatever the failure was.
     public let retryBackoff: Backoff
+    /// The time stamped on rows and compared with their deadlines (due,
+    /// max_age); a test sets it to move time by hand.
+    public let wallClock: WallClock
 
     /// How many handler runs ``recentHandlerRuns(limit:)`` keeps.
     public static let handlerRunLimit = 100
@@ -64,12 +67,14 @@ public final class Outbox: Sendable {
     ///     `[reconnect]` settings).
     ///   - changePollInterval: How often another process's writes are looked
     ///     for while someone awaits ``changes()``.
+    ///   - wallClock: The time rows are stamped and judged with.
     public init(
         path: String,
         maxMessages: Int = 100_000,
         historyLimit: Int = 1_000,
         retryBackoff: Backoff = AgentConfiguration.ReconnectSettings.defaultBackoff,
-        changePollInterval: Duration = .milliseconds(50)
+        changePollInterval: Duration = .milliseconds(50),
+        wallClock: WallClock = .system
     ) throws(AgentError) {
         guard !path.isEmpty else {
             throw AgentError(.storage, "the outbox path is empty; set it to a file such as /var/lib/quicflow-agent/outbox.db")
@@ -84,6 +89,7 @@ public final class Outbox: Sendable {
         self.maxMessages = maxMessages
         self.historyLimit = historyLimit
         self.retryBackoff = retryBackoff
+        self.wallClock = wallClock
 
         let markerPath = OutboxIdentity.path(for: path)
         let marker = try OutboxIdentity.read(markerPath)
@@ -205,7 +211,7 @@ public final class Outbox: Sendable {
         marker.pending = counts.pending
         marker.inFlight = counts.inFlight
         marker.dead = counts.dead
-        marker.recordedAt = WallClock.system.unixMilliseconds()
+        marker.recordedAt = wallClock.unixMilliseconds()
         try marker.write(to: markerPath)
     }
 
@@ -291,7 +297,7 @@ public final class Outbox: Sendable {
     @discardableResult
     public func enqueueBatch(_ messages: [Message]) async throws(AgentError) -> [OutboxMessage] {
         guard !messages.isEmpty else { return [] }
-        let now = WallClock.system.unixMilliseconds()
+        let now = wallClock.unixMilliseconds()
         let drafts = messages.map { message in
             (msgID: OutboxMessage.randomID(), message: message, payload: Data(message.payload))
         }
@@ -347,7 +353,8 @@ public final class Outbox: Sendable {
 
     /// Claims up to `limit` pending rows due by `now`, oldest id first: marks
     /// them `in_flight`, counts the attempt and returns them in id order.
-    public func nextBatch(limit: Int = 64, now: Int64 = WallClock.system.unixMilliseconds()) async throws(AgentError) -> [OutboxMessage] {
+    public func nextBatch(limit: Int = 64, now: Int64? = nil) async throws(AgentError) -> [OutboxMessage] {
+        let now = now ?? wallClock.unixMilliseconds()
         guard limit > 0 else { return [] }
         let path = path
         let claimed = try await write("claim messages for sending") { db in
@@ -382,7 +389,7 @@ public final class Outbox: Sendable {
     /// - Throws: ``AgentError/Code/notFound`` if no such row exists (it was
     ///   already delivered or purged).
     public func markDelivered(id: Int64, response: Response = .success()) async throws(AgentError) {
-        let now = WallClock.system.unixMilliseconds()
+        let now = wallClock.unixMilliseconds()
         let historyLimit = historyLimit
         let path = path
         try await write("record a delivery") { db in
@@ -414,7 +421,7 @@ public final class Outbox: Sendable {
     @discardableResult
     public func markDelivered(_ deliveries: [(id: Int64, response: Response)]) async throws(AgentError) -> Int {
         guard !deliveries.isEmpty else { return 0 }
-        let now = WallClock.system.unixMilliseconds()
+        let now = wallClock.unixMilliseconds()
         let historyLimit = historyLimit
         let batch = deliveries.map { (id: $0.id, status: $0.response.status.rawValue, error: $0.response.error, result: Data($0.response.result)) }
         return try await write("record deliveries") { db in
@@ -454,8 +461,9 @@ public final class Outbox: Sendable {
     /// - Throws: ``AgentError/Code/notFound`` if no such row exists.
     @discardableResult
     public func markRetry(
-        id: Int64, error: String, status: Response.Status? = nil, now: Int64 = WallClock.system.unixMilliseconds()
+        id: Int64, error: String, status: Response.Status? = nil, now: Int64? = nil
     ) async throws(AgentError) -> Int64 {
+        let now = now ?? wallClock.unixMilliseconds()
         let path = path
         let backoff = retryBackoff
         let due = try await write("schedule a retry") { db in
@@ -523,7 +531,8 @@ public final class Outbox: Sendable {
     ///   - maxAttempts: The most attempts per message; `nil` for no limit.
     /// - Returns: How many rows became dead.
     @discardableResult
-    public func expire(now: Int64 = WallClock.system.unixMilliseconds(), maxAge: Duration?, maxAttempts: Int?) async throws(AgentError) -> Int {
+    public func expire(now: Int64? = nil, maxAge: Duration?, maxAttempts: Int?) async throws(AgentError) -> Int {
+        let now = now ?? wallClock.unixMilliseconds()
         // Out-of-range sentinels turn a missing limit into "never matches".
         let cutoff = maxAge.map { age in
             let (cutoff, overflow) = now.subtractingReportingOverflow(age.wholeMilliseconds)
@@ -551,7 +560,7 @@ public final class Outbox: Sendable {
     /// - Returns: How many rows were revived.
     @discardableResult
     public func retryDead() async throws(AgentError) -> Int {
-        let now = WallClock.system.unixMilliseconds()
+        let now = wallClock.unixMilliseconds()
         let revived = try await write("retry dead messages") { db in
             try db.execute(sql: """
                 UPDATE messages SET state = 'pending', attempts = 0, created_at = :now, next_attempt_at = :now
@@ -610,7 +619,8 @@ public final class Outbox: Sendable {
 
     /// How long the oldest undelivered (pending or in-flight) message has
     /// waited, or `nil` when there is none.
-    public func oldestPendingAge(now: Int64 = WallClock.system.unixMilliseconds()) async throws(AgentError) -> Duration? {
+    public func oldestPendingAge(now: Int64? = nil) async throws(AgentError) -> Duration? {
+        let now = now ?? wallClock.unixMilliseconds()
         let oldest = try await read("find the oldest message") { db in
             try Int64.fetchOne(db, sql: "SELECT MIN(created_at) FROM messages WHERE state IN ('pending', 'in_flight')")
         }
@@ -687,7 +697,7 @@ public final class Outbox: Sendable {
     /// Stores several values of the agent's status in one transaction; a
     /// `nil` value removes its key.
     public func setStates(_ values: [AgentStateKey: String?]) async throws(AgentError) {
-        let now = WallClock.system.unixMilliseconds()
+        let now = wallClock.unixMilliseconds()
         try await write("store the agent state") { db in
             for (key, value) in values {
                 if let value {
@@ -704,7 +714,7 @@ public final class Outbox: Sendable {
 
     /// Adds one to the counter stored under `key`.
     public func countRefusal(_ key: AgentStateKey) async throws(AgentError) {
-        let now = WallClock.system.unixMilliseconds()
+        let now = wallClock.unixMilliseconds()
         try await write("count a refusal") { db in
             try db.execute(sql: """
                 INSERT INTO agent_state (key, value, updated_at) VALUES (?, '1', ?)

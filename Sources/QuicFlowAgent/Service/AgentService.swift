@@ -3,7 +3,7 @@ import Foundation
 public import Logging
 import QuicFlow
 public import ServiceLifecycle
-import QuicFlowTime
+public import QuicFlowTime
 import QuicFlowHooks
 import QuicFlowDataDirectory
 
@@ -37,7 +37,11 @@ public actor AgentService: Service {
     /// arrives meanwhile waits for the same run.
     private var runningCommands: [String: Task<Response, Never>] = [:]
     /// Wakes the delivery loop: connected, new outbox rows, shutting down.
-    private let wakeDelivery = WakeSignal()
+    private let wakeDelivery: WakeSignal
+    /// The monotonic clock of waits, pacing and schedules.
+    private let clock: ElapsedClock
+    /// The time stamped in the status and compared with rows' deadlines.
+    private let wallClock: WallClock
     /// Status changes, written to the database in order by one task.
     private let stateUpdates: AsyncStream<OutboxWrite>
     private let stateUpdate: AsyncStream<OutboxWrite>.Continuation
@@ -46,19 +50,28 @@ public actor AgentService: Service {
     private let servingSignal: AsyncStream<String>.Continuation
 
     /// Opens the outbox and prepares the session; ``run()`` starts them.
-    /// - Parameter shutdownTimeout: how long a graceful shutdown lets
-    ///   running handlers finish (30 s by default).
+    /// - Parameters:
+    ///   - shutdownTimeout: how long a graceful shutdown lets running
+    ///     handlers finish (30 s by default).
+    ///   - clock: the clock of the agent's waits: connect retries, the
+    ///     delivery loop's backstop, replay pacing, the expiry schedule.
+    ///   - wallClock: the time of the outbox and the status (row deadlines,
+    ///     max_age); a test moves both by hand.
     public init(
         configuration: AgentConfiguration, shutdownTimeout: Duration = .seconds(30),
-        logger: Logger = Logger(label: "quicflow.agent")
+        logger: Logger = Logger(label: "quicflow.agent"), clock: any Clock<Duration> = ContinuousClock(),
+        wallClock: WallClock = .system
     ) throws {
         self.configuration = configuration
+        self.clock = ElapsedClock(clock)
+        self.wallClock = wallClock
+        self.wakeDelivery = WakeSignal(clock: self.clock)
         self.shutdownTimeout = shutdownTimeout
         self.logger = logger
         self.outbox = try Outbox(
             path: configuration.outboxPath, maxMessages: configuration.outbox.maxMessages,
-            retryBackoff: configuration.reconnect.backoff)
-        self.client = BackboneClient(configuration: try configuration.clientConfiguration(), logger: logger)
+            retryBackoff: configuration.reconnect.backoff, wallClock: wallClock)
+        self.client = BackboneClient(configuration: try configuration.clientConfiguration(), logger: logger, clock: clock)
         self.runner = HandlerRunner(logger: logger, journal: self.outbox)
         (stateUpdates, stateUpdate) = AsyncStream.makeStream()
         (servingStatus, servingSignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -206,8 +219,8 @@ public actor AgentService: Service {
         }
     }
 
-    private static func millis(after delay: Duration = .zero) -> String {
-        String(WallClock.system.unixMilliseconds() + delay.wholeMilliseconds)
+    private nonisolated func millis(after delay: Duration = .zero) -> String {
+        String(wallClock.unixMilliseconds() + delay.wholeMilliseconds)
     }
 
     private func setUpClient() async {
@@ -217,7 +230,7 @@ public actor AgentService: Service {
         hooks.onConnect = { [weak self] in
             wake.signal()
             self?.record([
-                .connectionState: "connected", .connectedSince: Self.millis(), .nextRetryAt: nil,
+                .connectionState: "connected", .connectedSince: self?.millis(), .nextRetryAt: nil,
                 .reconnectAttempts: "0",
             ])
         }
@@ -225,7 +238,7 @@ public actor AgentService: Service {
             self?.record([.connectionState: "connecting", .lastError: reason, .connectedSince: nil])
         }
         hooks.onReconnectScheduled = { [weak self] attempt, delay in
-            self?.record([.nextRetryAt: Self.millis(after: delay), .reconnectAttempts: String(attempt - 1)])
+            self?.record([.nextRetryAt: self?.millis(after: delay), .reconnectAttempts: String(attempt - 1)])
         }
         hooks.onReconnectFailed = { [weak self] attempt, error in
             self?.record([.lastError: error, .reconnectAttempts: String(attempt)])
@@ -281,9 +294,9 @@ public actor AgentService: Service {
                 attempt += 1
                 let delay = backoff.delay(attempt: attempt)
                 logger.warning("cannot connect to the backbone", metadata: ["attempt": "\(attempt)", "error": "\(error)", "retry_in": "\(delay.logText)"])
-                record([.lastError: "\(error)", .reconnectAttempts: String(attempt), .nextRetryAt: Self.millis(after: delay)])
+                record([.lastError: "\(error)", .reconnectAttempts: String(attempt), .nextRetryAt: self.millis(after: delay)])
                 servingSignal.yield("connecting to \(server.host):\(server.port), retrying: \(error)")
-                try? await Task.sleep(for: delay)
+                try? await clock.sleep(for: delay)
             }
         }
         return nil
@@ -327,7 +340,7 @@ public actor AgentService: Service {
                 await wakeDelivery.wait(timeout: .milliseconds(500))
                 continue
             }
-            let start = sessionStart ?? WallClock.system.unixMilliseconds()
+            let start = sessionStart ?? wallClock.unixMilliseconds()
             sessionStart = start
             let batch: [OutboxMessage]
             do {
@@ -345,15 +358,16 @@ public actor AgentService: Service {
             // one sync to disk per batch instead of one per message. A crash
             // before it sends them again, which the server's de-duplication absorbs.
             let delivered = await withTaskGroup(of: (id: Int64, response: Response)?.self) { group in
-                var nextPaced = ContinuousClock.now
+                var nextPaced = clock.now()
                 for message in batch {
                     group.addTask { await self.deliver(message) }
                     // Pace the backlog so a long one does not flood the server;
                     // sleeps shorter than a millisecond cost more than they pace.
                     if message.createdAt < start || message.attempts > 1 {
-                        nextPaced = max(nextPaced, ContinuousClock.now - .milliseconds(1)) + replayGap
-                        if nextPaced - ContinuousClock.now >= .milliseconds(1) {
-                            try? await Task.sleep(until: nextPaced)
+                        nextPaced = max(nextPaced, clock.now() - .milliseconds(1)) + replayGap
+                        let wait = nextPaced - clock.now()
+                        if wait >= .milliseconds(1) {
+                            try? await clock.sleep(for: wait)
                         }
                     }
                 }
@@ -365,7 +379,7 @@ public actor AgentService: Service {
             }
             do {
                 if try await outbox.markDelivered(delivered) > 0 {
-                    record([.lastDeliveryAt: Self.millis()])
+                    record([.lastDeliveryAt: self.millis()])
                 }
             } catch {
                 logger.error("cannot record deliveries; they will be sent again", metadata: ["count": "\(delivered.count)", "error": "\(error.message)"])
@@ -402,7 +416,7 @@ public actor AgentService: Service {
                 }
             }
             second += 1
-            try? await Task.sleep(for: .seconds(1))
+            try? await clock.sleep(for: .seconds(1))
         }
         return nil
     }
@@ -454,7 +468,7 @@ public actor AgentService: Service {
             let due = try await outbox.markRetry(id: row.id, error: failure, status: answered)
             logger.notice("the backbone did not take a message; it stays in the outbox and is sent again after its backoff", metadata: [
                 "msg_id": "\(row.msgID)", "attempt": "\(row.attempts)", "error": "\(failure)",
-                "retry_in": "\(AgentStatus.span(Double(max(0, due - WallClock.system.unixMilliseconds())) / 1_000))",
+                "retry_in": "\(AgentStatus.span(Double(max(0, due - wallClock.unixMilliseconds())) / 1_000))",
             ])
         } catch {
             logger.error("cannot put a message back in the outbox", metadata: ["msg_id": "\(row.msgID)", "error": "\(error.message)"])
@@ -526,7 +540,7 @@ public actor AgentService: Service {
             try await outbox.recordHandlerRun(
                 HandlerRunRecord(
                     name: named?.name ?? message.type.rawValue, status: outcome.status, duration: outcome.duration,
-                    finishedAt: WallClock.system.unixMilliseconds(), error: outcome.error))
+                    finishedAt: wallClock.unixMilliseconds(), error: outcome.error))
         } catch {
             logger.warning("cannot record a handler run", metadata: ["error": "\(error.message)"])
         }

@@ -1,3 +1,4 @@
+import QuicFlowTime
 import Synchronization
 
 /// Wakes one waiting loop: ``signal()`` from anywhere, ``wait(timeout:)``
@@ -15,6 +16,13 @@ final class WakeSignal: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The clock of the backstop timeout.
+    private let clock: ElapsedClock
+
+    /// A signal whose waits time out on `clock`.
+    init(clock: ElapsedClock = .continuous) {
+        self.clock = clock
+    }
 
     /// Wakes the waiter, or the next wait if nobody waits now.
     func signal() {
@@ -40,8 +48,8 @@ final class WakeSignal: Sendable {
         // The backstop: at worst it leaves one extra signal for the next wait.
         // Unstructured: the wait below is a continuation, not a task group;
         // the timer is cancelled on the way out.
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
+        let timer = Task { [weak self, clock] in
+            try? await clock.sleep(for: timeout)
             if !Task.isCancelled { self?.signal() }
         }
         defer { timer.cancel() }

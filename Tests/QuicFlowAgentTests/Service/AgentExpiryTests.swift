@@ -26,12 +26,22 @@ struct AgentExpiryTests {
             [outbox]
             max_age = "1s"
             """)
-        let agent = try AgentService(configuration: configuration)
+        // Both clocks move by hand: max_age is judged by the wall clock, and
+        // the expiry schedule sleeps on the monotonic one.
+        let wall = ManualWallClock()
+        let clock = ManualClock()
+        let agent = try AgentService(configuration: configuration, clock: clock, wallClock: wall.clock)
         let outbox = agent.outboxStore
         let old = try await outbox.enqueueBatch((0..<3).map { Message(type: .event, text: "old \($0)") })
         let group = ServiceGroup(configuration: .init(services: [agent], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
-        try await eventually("the old messages to become dead") { try await outbox.counts().dead == 3 }
+
+        // A second and a bit on the wall: past max_age, however the schedule ticks.
+        wall.advance(by: .milliseconds(1_001))
+        try await eventually("the old messages to become dead on the next tick of the schedule") {
+            clock.advance(by: .seconds(1))
+            return try await outbox.counts().dead == 3
+        }
         let status = try await AgentStatus.read(configuration: configuration, outbox: outbox)
         #expect(status.connectionState == "connecting", "never connected: \(status.connectionState)")
         let dead = try await outbox.list(state: .dead)

@@ -1,3 +1,4 @@
+import QUICTestSupport
 import Foundation
 import QuicFlow
 import QuicFlowTime

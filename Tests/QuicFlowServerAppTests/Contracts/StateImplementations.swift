@@ -6,19 +6,6 @@ import QuicFlowTime
 import Synchronization
 import Testing
 
-/// A wall clock a test moves by hand, for stored timestamps.
-final class ManualWallClock: Sendable {
-    private let milliseconds = Atomic<Int64>(1_800_000_000_000)
-
-    var clock: WallClock {
-        WallClock { [self] in self.milliseconds.load(ordering: .relaxed) }
-    }
-
-    func advance(by duration: Duration) {
-        milliseconds.add(duration.wholeMilliseconds, ordering: .relaxed)
-    }
-}
-
 /// Every implementation of the server's state protocols: the contract
 /// suites run each test once per implementation (the cluster adds its
 /// PostgreSQL ones here).
