@@ -49,14 +49,15 @@ final class ServerHarness: Sendable {
 
     func start(
         hook: HandlerConfiguration? = nil, persistent: Bool = true,
-        deliveryBackoff: Backoff = ServerAppConfiguration.defaultDeliveryBackoff
+        deliveryBackoff: Backoff = ServerAppConfiguration.defaultDeliveryBackoff,
+        messageTimeout: Duration = .seconds(30)
     ) async throws -> Running {
         // No test here is about eviction; a generous timeout keeps a device that
         // is slow to heartbeat under the suite's load from vanishing mid-test.
         let app = try ServerApp(ServerAppConfiguration(
             backbone: try ServerConfiguration(
                 host: "127.0.0.1", port: quicPort, certificateFile: files.certificateFile, keyFile: files.keyFile,
-                heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(20)),
+                heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(20), defaultMessageTimeout: messageTimeout),
             admin: try AdminConfiguration(host: "127.0.0.1", port: 0, token: Self.token),
             dataDirectory: persistent ? dataDirectory : nil,
             messageHook: hook, deliveryBackoff: deliveryBackoff))
