@@ -23,6 +23,15 @@ final class ConnectionCore {
         case draining
         /// Deleted; nothing may touch ngtcp2 any more.
         case removed
+
+        /// Not yet closing: ngtcp2 runs the connection, so it may read,
+        /// write, time out and start closing.
+        var isAlive: Bool {
+            switch self {
+            case .handshaking, .established: true
+            case .closing, .draining, .removed: false
+            }
+        }
     }
 
     let endpoint: EndpointCore
@@ -254,7 +263,7 @@ final class ConnectionCore {
     /// Writes every packet ngtcp2 has ready (within its send quantum), then
     /// re-arms the timer.
     func writePackets() {
-        guard let conn, state == .handshaking || state == .established else { return }
+        guard let conn, state.isAlive else { return }
         let now = endpoint.timestamp()
         let maxPayload = Int(ngtcp2_conn_get_max_tx_udp_payload_size(conn))
         let quantum = Int(ngtcp2_conn_get_send_quantum(conn))
@@ -287,7 +296,7 @@ final class ConnectionCore {
                         skip = 0
                         vecCount += 1
                     }
-                    fin = stream.finRequested && !stream.finSent && vecCount == stream.unsent.count
+                    fin = stream.finPending && vecCount == stream.unsent.count
                 }
                 var flags = UInt32(NGTCP2_WRITE_STREAM_FLAG_MORE)
                 if fin { flags |= UInt32(NGTCP2_WRITE_STREAM_FLAG_FIN) }
@@ -314,7 +323,7 @@ final class ConnectionCore {
                     case NGTCP2_ERR_WRITE_MORE:
                         continue
                     case NGTCP2_ERR_STREAM_DATA_BLOCKED:
-                        stream?.flowBlocked = true
+                        stream?.didBlockOnFlowControl()
                         continue
                     case NGTCP2_ERR_STREAM_SHUT_WR, NGTCP2_ERR_STREAM_NOT_FOUND:
                         // Our own resets fail writers before this point, so
@@ -334,7 +343,7 @@ final class ConnectionCore {
                 packet = endpoint.allocator.buffer(capacity: maxPayload)
             }
         }
-        guard let conn = self.conn, state == .handshaking || state == .established else { return }
+        guard let conn = self.conn, state.isAlive else { return }
         ngtcp2_conn_update_pkt_tx_time(conn, now)
         armTimer()
     }
@@ -360,7 +369,7 @@ final class ConnectionCore {
     // MARK: - Timers
 
     private func armTimer() {
-        guard let conn, state == .handshaking || state == .established else { return }
+        guard let conn, state.isAlive else { return }
         let expiry = ngtcp2_conn_get_expiry(conn)
         if expiry == .max {
             return
@@ -380,7 +389,7 @@ final class ConnectionCore {
     private func onTimer() {
         timer = nil
         timerDeadline = .max
-        guard let conn, state == .handshaking || state == .established else { return }
+        guard let conn, state.isAlive else { return }
         let now = endpoint.timestamp()
         if ngtcp2_conn_get_expiry(conn) > now {
             armTimer()
@@ -458,7 +467,7 @@ final class ConnectionCore {
 
     /// Closes with an application error code (the public `close`).
     func close(code: UInt64, reason: String, localReason: QUICCloseReason? = nil) {
-        guard state == .handshaking || state == .established else { return }
+        guard state.isAlive else { return }
         var ccerr = ngtcp2_connection_close_error()
         let bytes = Array(reason.utf8.prefix(1024))
         bytes.withUnsafeBufferPointer { buffer in
@@ -470,7 +479,7 @@ final class ConnectionCore {
     /// Enters the closing period: one CONNECTION_CLOSE now, the same again
     /// for stray packets, then forget the connection after 3 PTO.
     private func startClosing(_ ccerr: ngtcp2_connection_close_error, reason: QUICCloseReason) {
-        guard let conn, state == .handshaking || state == .established else { return }
+        guard let conn, state.isAlive else { return }
         var ccerr = ccerr
         var storage = ngtcp2_path_storage()
         ngtcp2_path_storage_zero(&storage)
@@ -496,7 +505,7 @@ final class ConnectionCore {
     }
 
     private func startDraining(_ reason: QUICCloseReason) {
-        guard state == .handshaking || state == .established else { return }
+        guard state.isAlive else { return }
         state = .draining
         finish(reason)
         scheduleRemoval()
@@ -562,7 +571,7 @@ final class ConnectionCore {
         closeTimer?.cancel()
         closeTimer = nil
         closePacket = nil
-        for stream in streams.values { stream.closed = true }
+        for stream in streams.values { stream.markClosed() }
         streams.removeAll()
         endpoint.remove(self)
         handle = nil
@@ -604,35 +613,36 @@ final class ConnectionCore {
     var pendingStreamOpens: Int { openWaiters.count }
 
     func read(_ stream: StreamCore) -> EventLoopFuture<ByteBuffer?> {
-        if let data = stream.received, data.readableBytes > 0 {
-            stream.received = nil
-            consume(stream, data.readableBytes)
+        if let data = stream.takeReceived() {
+            returnCredit(of: stream, data.readableBytes)
             return eventLoop.makeSucceededFuture(data)
         }
-        if stream.receivedFin { return eventLoop.makeSucceededFuture(nil) }
-        if let error = stream.receiveError { return eventLoop.makeFailedFuture(error) }
-        if stream.closed || closeReason != nil {
-            return eventLoop.makeFailedFuture(QUICError(.connectionClosed, "stream \(stream.id) is closed: \(closeReason.map { "\($0)" } ?? "closed")"))
-        }
-        if stream.pendingRead != nil {
-            return eventLoop.makeFailedFuture(QUICError(.invalidConfiguration, "stream \(stream.id) already has a reader; read from one task at a time"))
+        switch stream.receiveState {
+        case .finReceived:
+            return eventLoop.makeSucceededFuture(nil)
+        case .failed(let error):
+            return eventLoop.makeFailedFuture(error)
+        case .open(let reader):
+            if stream.closed || closeReason != nil {
+                return eventLoop.makeFailedFuture(QUICError(.connectionClosed, "stream \(stream.id) is closed: \(closeReason.map { "\($0)" } ?? "closed")"))
+            }
+            if reader != nil {
+                return eventLoop.makeFailedFuture(QUICError(.invalidConfiguration, "stream \(stream.id) already has a reader; read from one task at a time"))
+            }
         }
         let promise = eventLoop.makePromise(of: ByteBuffer?.self)
-        stream.pendingRead = promise
+        stream.awaitData(promise)
         return promise.futureResult
     }
 
     func cancelRead(_ stream: StreamCore) {
-        if let pending = stream.pendingRead {
-            stream.pendingRead = nil
-            pending.fail(CancellationError())
-        }
+        stream.cancelRead()
     }
 
-    /// Gives flow-control credit back to the peer for bytes the reader took.
-    private func consume(_ stream: StreamCore, _ count: Int) {
+    /// Gives flow-control credit back to the peer for `count` bytes the
+    /// stream has counted as consumed (read, or dropped unread).
+    private func returnCredit(of stream: StreamCore, _ count: Int) {
         guard let conn else { return }
-        stream.consumedOffset += UInt64(count)
         if !stream.closed {
             ngtcp2_conn_extend_max_stream_offset(conn, stream.id, UInt64(count))
         }
@@ -642,27 +652,19 @@ final class ConnectionCore {
     }
 
     func write(_ buffer: ByteBuffer, to stream: StreamCore, finish: Bool) -> EventLoopFuture<Void> {
-        if let error = stream.sendError { return eventLoop.makeFailedFuture(error) }
-        if stream.finRequested {
+        switch stream.sendState {
+        case .open:
+            break
+        case .failed(let error):
+            return eventLoop.makeFailedFuture(error)
+        case .finRequested, .finSent:
             return eventLoop.makeFailedFuture(QUICError(.streamFinished, "stream \(stream.id) is already finished; open a new stream"))
         }
         if closeReason != nil || stream.closed || state != .established {
             return eventLoop.makeFailedFuture(QUICError(.connectionClosed, "cannot write to stream \(stream.id): \(closeReason.map { "\($0)" } ?? "stream closed")"))
         }
-        if buffer.readableBytes > 0 {
-            let chunk = buffer.withUnsafeReadableBytes { SendChunk(copying: $0, offset: stream.queuedOffset) }
-            stream.queuedOffset += UInt64(chunk.count)
-            stream.unsent.append(chunk)
-        }
         let promise = eventLoop.makePromise(of: Void.self)
-        if finish {
-            stream.finRequested = true
-            stream.finWaiters.append(promise)
-        } else if stream.queuedOffset <= stream.sentOffset + UInt64(settings.writeBufferLowWatermark) {
-            promise.succeed(())
-        } else {
-            stream.writeWaiters.append((stream.queuedOffset, promise))
-        }
+        stream.enqueue(buffer, finish: finish, promise: promise, lowWatermark: settings.writeBufferLowWatermark)
         enqueueSend(stream)
         return promise.futureResult
     }
@@ -682,10 +684,8 @@ final class ConnectionCore {
 
     func shutdownRead(_ stream: StreamCore, code: UInt64) {
         guard let conn else { return }
-        let buffered = stream.received?.readableBytes ?? 0
-        stream.failReceive(QUICError(.stopSending, "stream \(stream.id): reading was stopped locally with code \(code)", applicationErrorCode: code))
-        stream.readShutdown = true
-        if buffered > 0 { consume(stream, buffered) }
+        let dropped = stream.shutdownRead(code: code)
+        if dropped > 0 { returnCredit(of: stream, dropped) }
         if !stream.closed {
             ngtcp2_conn_shutdown_stream_read(conn, stream.id, code)
         }
@@ -760,37 +760,20 @@ final class ConnectionCore {
 
     fileprivate func onReceive(_ id: Int64, flags: UInt32, data: UnsafePointer<UInt8>?, count: Int) -> Int32 {
         guard let stream = streams[id] else { return 0 }
-        stream.receivedOffset += UInt64(count)
-        if stream.readShutdown || stream.receiveError != nil {
-            if count > 0 {
-                ngtcp2_conn_extend_max_stream_offset(conn, id, UInt64(count))
-                ngtcp2_conn_extend_max_offset(conn, UInt64(count))
-                stream.consumedOffset += UInt64(count)
-            }
-            return 0
-        }
-        if count > 0, let data {
-            if stream.received == nil {
-                stream.received = endpoint.allocator.buffer(capacity: max(count, 2048))
-            }
-            stream.received!.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
-        }
-        if flags & UInt32(NGTCP2_STREAM_DATA_FLAG_FIN) != 0 {
-            stream.receivedFin = true
-        }
-        if let pending = stream.pendingRead {
-            if let data = stream.received, data.readableBytes > 0 {
-                stream.pendingRead = nil
-                stream.received = nil
-                // Credit inside the callback is allowed (ngtcp2's examples do it).
-                stream.consumedOffset += UInt64(data.readableBytes)
-                ngtcp2_conn_extend_max_stream_offset(conn, id, UInt64(data.readableBytes))
-                ngtcp2_conn_extend_max_offset(conn, UInt64(data.readableBytes))
-                pending.succeed(data)
-            } else if stream.receivedFin {
-                stream.pendingRead = nil
-                pending.succeed(nil)
-            }
+        let fin = flags & UInt32(NGTCP2_STREAM_DATA_FLAG_FIN) != 0
+        switch stream.receive(UnsafeRawBufferPointer(start: data, count: count), fin: fin, allocator: endpoint.allocator) {
+        case .none:
+            break
+        case .creditDiscarded(let dropped):
+            ngtcp2_conn_extend_max_stream_offset(conn, id, UInt64(dropped))
+            ngtcp2_conn_extend_max_offset(conn, UInt64(dropped))
+        case .deliver(let reader, let bytes):
+            // Credit inside the callback is allowed (ngtcp2's examples do it).
+            ngtcp2_conn_extend_max_stream_offset(conn, id, UInt64(bytes.readableBytes))
+            ngtcp2_conn_extend_max_offset(conn, UInt64(bytes.readableBytes))
+            reader.succeed(bytes)
+        case .deliverEnd(let reader):
+            reader.succeed(nil)
         }
         return 0
     }
@@ -802,30 +785,19 @@ final class ConnectionCore {
 
     fileprivate func onStreamReset(_ id: Int64, finalSize: UInt64, code: UInt64) -> Int32 {
         guard let stream = streams[id] else { return 0 }
-        if !stream.receivedFin {
-            stream.failReceive(QUICError(.streamReset, "the peer reset stream \(id) with code \(code)", applicationErrorCode: code))
-        }
         // Bytes that will now never be read still count against the
         // connection window: give them back.
-        if finalSize > stream.consumedOffset {
-            ngtcp2_conn_extend_max_offset(conn, finalSize - stream.consumedOffset)
-            stream.consumedOffset = finalSize
+        let credit = stream.peerReset(code: code, finalSize: finalSize)
+        if credit > 0 {
+            ngtcp2_conn_extend_max_offset(conn, credit)
         }
-        stream.received = nil
         return 0
     }
 
     fileprivate func onStreamClose(_ id: Int64, flags: UInt32, code: UInt64) -> Int32 {
         guard let stream = streams.removeValue(forKey: id) else { return 0 }
-        stream.closed = true
         let hasCode = flags & UInt32(NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET) != 0
-        if stream.hasPendingSend || !stream.writeWaiters.isEmpty || !stream.finWaiters.isEmpty {
-            stream.failSend(QUICError(.streamReset, "stream \(id) closed before all data was sent\(hasCode ? " (code \(code))" : "")", applicationErrorCode: hasCode ? code : nil))
-        }
-        if !stream.receivedFin {
-            stream.failReceive(QUICError(.streamReset, "stream \(id) closed before its end\(hasCode ? " (code \(code))" : "")", applicationErrorCode: hasCode ? code : nil))
-        }
-        stream.inflight.removeAll()
+        stream.didClose(applicationErrorCode: hasCode ? code : nil)
         if ngtcp2_conn_is_local_stream(conn, id) == 0 && ngtcp2_is_bidi_stream(id) != 0 {
             // Let the peer open another stream in place of this one.
             ngtcp2_conn_extend_max_streams_bidi(conn, 1)
@@ -845,8 +817,7 @@ final class ConnectionCore {
     }
 
     fileprivate func onExtendMaxStreamData(_ id: Int64) -> Int32 {
-        if let stream = streams[id], stream.flowBlocked {
-            stream.flowBlocked = false
+        if let stream = streams[id], stream.didUnblockFlowControl() {
             if stream.hasPendingSend {
                 stream.inSendQueue = false
                 enqueueSend(stream)
