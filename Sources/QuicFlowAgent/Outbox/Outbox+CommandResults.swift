@@ -2,7 +2,7 @@ import QuicFlowConfigFile
 import Foundation
 import GRDB
 public import QuicFlow
-public import QuicFlowTime
+import QuicFlowTime
 
 extension Outbox {
     /// How long a server command's outcome is remembered by msg_id.
