@@ -35,7 +35,7 @@ struct StoreAndForwardTests {
         #expect(try await restarted.request("GET", "/v1/messages/\(firstID)").json()["state"] as? String == "queued")
         let second = try await restarted.post("/v1/clients/device-9/messages", #"{"type": "command", "payload": "second", "queue_if_offline": true}"#)
         let secondID = try #require(try second.json()["msg_id"] as? String)
-        #expect(try await restarted.request("GET", "/metrics").bodyText.contains("quicflow_queued_messages 2"))
+        #expect(try await restarted.request("GET", "/metrics").bodyText.contains("quicflow_queued_messages 2.0\n"))
 
         let received = Mutex<[String]>([])
         let device = try await harness.device("device-9")

@@ -14,14 +14,15 @@ extension BackboneServer {
     /// The metrics in Prometheus text exposition format (names prefixed
     /// `quicflow_`), for a `/metrics` endpoint.
     /// After the snapshot's metrics come the limits (each refusal counted
-    /// by the limit that caused it), the received log's figures and the
-    /// transport's own counters.
-    public func prometheusText() async -> String {
+    /// by the limit that caused it), the received log's figures, the
+    /// transport's own counters and `extra`: an application's own figures,
+    /// exported through the same registry.
+    public func prometheusText(adding extra: [PrometheusFigure] = []) async -> String {
         let busy = await dispatcher.busyRefusals
         let answers = try? await receivedLog.answerCount()
         let transport = try? await lifecycle.endpoint?.statistics()
         return metricsState.prometheusText(
-            metrics(), dispatcherRefusals: busy, answersRemembered: answers, transport: transport)
+            metrics(), dispatcherRefusals: busy, answersRemembered: answers, transport: transport, extra: extra)
     }
 
     /// Promises refused (maxPromises) and threshold crossings, for tests

@@ -63,14 +63,14 @@ struct ServerMetrics {
         return m
     }
 
-    /// The snapshot in Prometheus text, then the limits (each refusal
-    /// counted by the limit that caused it), the received log's figures and
-    /// the transport's own counters.
+    /// The snapshot's figures, then the limits (each refusal counted by the
+    /// limit that caused it), the received log's figures, the transport's
+    /// own counters and `extra` (the daemon's), as Prometheus text.
     func prometheusText(
         _ snapshot: MetricsSnapshot, dispatcherRefusals: Int, answersRemembered: Int?,
-        transport: QUICEndpointStatistics?
+        transport: QUICEndpointStatistics?, extra: [PrometheusFigure]
     ) -> String {
-        var text = exporter.render(snapshot)
+        var figures = snapshot.prometheusFigures
         let refusals: [(String, Int)] = [
             ("max_clients", counters.maxClientsRefusals),
             ("max_promises", counters.promiseRefusals),
@@ -79,31 +79,39 @@ struct ServerMetrics {
             ("dispatcher_queue", dispatcherRefusals),
             ("registration_timeout", counters.registrationTimeouts),
         ]
-        text += "# HELP quicflow_limit_refusals_total Requests refused by a configured limit, by limit.\n"
-        text += "# TYPE quicflow_limit_refusals_total counter\n"
         for (limit, count) in refusals {
-            text += "quicflow_limit_refusals_total{limit=\"\(limit)\"} \(count)\n"
+            figures.append(PrometheusFigure(
+                .counter, "quicflow_limit_refusals_total", labels: [("limit", limit)],
+                help: "Requests refused by a configured limit, by limit.", value: Int64(count)))
         }
-        var figures: [(String, String, String, Int)] = [
-            ("quicflow_repeats_answered_from_store_total", "counter", "Device messages repeating an answered msg_id (an ACK lost, a crash), answered from the received log without handling them again.", counters.repeatsAnswered),
-            ("quicflow_messages_redelivered_total", "counter", "Device messages a previous run began handling and did not finish, handled again as redelivered.", counters.redeliveries),
+        figures += [
+            PrometheusFigure(
+                .counter, "quicflow_repeats_answered_from_store_total",
+                help: "Device messages repeating an answered msg_id (an ACK lost, a crash), answered from the received log without handling them again.",
+                value: Int64(counters.repeatsAnswered)),
+            PrometheusFigure(
+                .counter, "quicflow_messages_redelivered_total",
+                help: "Device messages a previous run began handling and did not finish, handled again as redelivered.",
+                value: Int64(counters.redeliveries)),
         ]
         if let answersRemembered {
-            figures.append(("quicflow_remembered_answers", "gauge", "Answers to device messages kept (for the msg_id window) to answer repeats.", answersRemembered))
+            figures.append(PrometheusFigure(
+                .gauge, "quicflow_remembered_answers",
+                help: "Answers to device messages kept (for the msg_id window) to answer repeats.", value: Int64(answersRemembered)))
         }
         if let transport {
+            func figure(_ kind: PrometheusFigure.Kind, _ name: String, _ help: String, _ value: Int) -> PrometheusFigure {
+                PrometheusFigure(kind, "quicflow_transport_" + name, help: help, value: Int64(value))
+            }
             figures += [
-                ("quicflow_transport_datagrams_dropped_total", "counter", "Datagrams dropped as undecodable or unacceptable.", transport.datagramsDropped),
-                ("quicflow_transport_handshakes_refused_total", "counter", "Initials dropped by the per-address handshake limit.", transport.handshakesRefused),
-                ("quicflow_transport_handshakes_in_progress", "gauge", "Server handshakes in progress.", transport.handshakesInProgress),
-                ("quicflow_transport_retries_sent_total", "counter", "Retry packets sent for address validation.", transport.retriesSent),
-                ("quicflow_transport_stateless_resets_sent_total", "counter", "Stateless resets sent for packets of unknown connections.", transport.statelessResetsSent),
-                ("quicflow_transport_connections", "gauge", "QUIC connections, including unregistered, closing and draining ones.", transport.connections),
+                figure(.counter, "datagrams_dropped_total", "Datagrams dropped as undecodable or unacceptable.", transport.datagramsDropped),
+                figure(.counter, "handshakes_refused_total", "Initials dropped by the per-address handshake limit.", transport.handshakesRefused),
+                figure(.gauge, "handshakes_in_progress", "Server handshakes in progress.", transport.handshakesInProgress),
+                figure(.counter, "retries_sent_total", "Retry packets sent for address validation.", transport.retriesSent),
+                figure(.counter, "stateless_resets_sent_total", "Stateless resets sent for packets of unknown connections.", transport.statelessResetsSent),
+                figure(.gauge, "connections", "QUIC connections, including unregistered, closing and draining ones.", transport.connections),
             ]
         }
-        for (name, type, help, value) in figures {
-            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
-        }
-        return text
+        return exporter.render(figures + extra)
     }
 }

@@ -20,14 +20,15 @@ enum AdminAPI {
             protected.add(middleware: BearerTokenMiddleware(token: Array(token.utf8)))
         }
         protected.get("metrics") { _, _ in
-            var text = await server.prometheusText()
             // The daemon's own figures, after the backbone's.
+            var daemon = [PrometheusFigure(
+                .gauge, "quicflow_event_listeners", help: "Open GET /v1/events streams.", value: Int64(events.listenerCount))]
             if let queued = try? await messages.queuedCount() {
-                text += "# HELP quicflow_queued_messages Messages waiting in the store for offline clients.\n"
-                text += "# TYPE quicflow_queued_messages gauge\nquicflow_queued_messages \(queued)\n"
+                daemon.append(PrometheusFigure(
+                    .gauge, "quicflow_queued_messages", help: "Messages waiting in the store for offline clients.",
+                    value: Int64(queued)))
             }
-            text += "# HELP quicflow_event_listeners Open GET /v1/events streams.\n"
-            text += "# TYPE quicflow_event_listeners gauge\nquicflow_event_listeners \(events.listenerCount)\n"
+            let text = await server.prometheusText(adding: daemon)
             return Hummingbird.Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
