@@ -39,6 +39,15 @@ struct ServerExecutableTests {
         ])
         #expect(openAdmin.status == 78)
         #expect(openAdmin.stderr.contains("--admin-token-file"), "\(openAdmin)")
+
+        // A token file the server would read wrongly is refused at start, by the process.
+        let spaced = harness.directory + "/spaced.token"
+        try "two words\n".write(toFile: spaced, atomically: true, encoding: .utf8)
+        let badToken = try await Self.server.run([
+            "serve", "--cert", harness.files.certificateFile, "--key", harness.files.keyFile, "--admin-token-file", spaced,
+        ])
+        #expect(badToken.status == 78, "\(badToken)")
+        #expect(badToken.stderr.contains(spaced) && badToken.stderr.contains("U+20 at position 4"), "\(badToken)")
     }
 
     @Test("an on-message hook that is missing, not executable or world-writable: serve exits 78 and names it")

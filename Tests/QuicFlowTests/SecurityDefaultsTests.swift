@@ -22,7 +22,7 @@ struct SecurityDefaultsTests {
         await server.stop()
     }
 
-    @Test("insecureSkipVerify logs a warning at every connect, reconnects included")
+    @Test("insecureSkipVerify logs a warning at every connect, reconnects included; the lost connection is a warning too")
     func insecureWarnsEachConnect() async throws {
         let fixture = try Fixture()
         let port = TestPorts.restartable()
@@ -51,6 +51,10 @@ struct SecurityDefaultsTests {
         _ = await events.next()
         // At least the successful reconnect, and one for each attempt while the server was down.
         #expect(warnings() >= 2)
+        // A lost connection and each failed reconnect are warnings, not info (issue 15, point 16).
+        let network = store.all.filter { $0.message.contains("connection to the backbone lost") || $0.message.contains("reconnect failed") }
+        #expect(network.contains { $0.message.contains("connection to the backbone lost") })
+        #expect(network.allSatisfy { $0.level == .warning }, "\(network.map { "\($0.level) \($0.message)" })")
         await client.disconnect()
         await second.stop()
     }

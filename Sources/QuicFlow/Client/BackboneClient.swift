@@ -316,7 +316,7 @@ public actor BackboneClient {
         guard lost == generation else { return }
         connection = nil
         hooks.onDisconnect?(reason)
-        logger.info("connection to the backbone lost", metadata: ["reason": "\(reason)"])
+        logger.warning("connection to the backbone lost", metadata: ["reason": "\(reason)"])
         guard wantsConnection, configuration.reconnectEnabled else {
             wantsConnection = false
             state = .idle
@@ -337,7 +337,7 @@ public actor BackboneClient {
                 try await establish()
                 return
             } catch {
-                logger.info("reconnect failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                logger.warning("reconnect failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
                 hooks.onReconnectFailed?(attempt, "\(error)")
             }
         }

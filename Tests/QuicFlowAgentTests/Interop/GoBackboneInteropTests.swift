@@ -182,6 +182,13 @@ struct GoBackboneInteropTests {
                 #expect(retries.messages == 20)
                 #expect((retries.worst?.attempts ?? 0) >= 3)
                 #expect(retries.worst?.lastError.contains("unanswered") == true)
+                // What an operator sees: `quicflow-agent status`, as text and as JSON.
+                let status = try await AgentStatus.read(configuration: agent.configuration, outbox: outbox)
+                #expect(status.retrying == 20)
+                #expect((status.mostRetried?.attempts ?? 0) >= 3)
+                #expect(status.text().contains("retrying:"), "\(status.text())")
+                let json = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
+                #expect(json.contains("\"most_retried\""), "\(json)")
 
                 // The backbone answers again: everything leaves, each one once more.
                 try peer.answer("response")
