@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // ngtcp2 0.12.1 + GnuTLS from Debian; the module map links all three
@@ -163,6 +164,8 @@ let package = Package(
                 "QuicFlowConfigFile",
                 // The on-message hook.
                 "QuicFlowHooks",
+                // Cluster mode: the state on PostgreSQL.
+                "QuicFlowCluster",
                 // Private database files and the single-server lock.
                 "QuicFlowDataDirectory",
                 // Loads the TLS files as the endpoint would, to check them at start.
@@ -171,6 +174,22 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Cluster mode: the server's state on PostgreSQL (messages, the
+        // received log, presence with epochs, nodes, events) and the
+        // notifications that route work between nodes.
+        .target(
+            name: "QuicFlowCluster",
+            dependencies: [
+                "QuicFlowTime",
+                "QuicFlow",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -342,6 +361,7 @@ let package = Package(
                 "QuicFlowAdminModel",
                 "QuicFlowJSON",
                 "QuicFlowServerApp",
+                "QuicFlowCluster",
                 "QUICTransport",
                 "QuicFlowProtocol",
                 "QuicFlowCtl",

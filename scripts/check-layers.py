@@ -37,8 +37,9 @@ ALLOWED = {
         "QuicFlow", "QuicFlowHooks", "QuicFlowDataDirectory", "QuicFlowTime", "QuicFlowJSON",
         "QuicFlowConfigFile", "QUICTransport", "QuicFlowProtocol",
     },
+    "QuicFlowCluster": {"QuicFlow", "QuicFlowTime"},
     "QuicFlowServerApp": {
-        "QuicFlow", "QuicFlowHooks", "QuicFlowDataDirectory", "QuicFlowAdminModel", "QuicFlowTime",
+        "QuicFlowCluster", "QuicFlow", "QuicFlowHooks", "QuicFlowDataDirectory", "QuicFlowAdminModel", "QuicFlowTime",
         "QuicFlowJSON", "QuicFlowConfigFile", "QUICTransport", "QuicFlowProtocol",
     },
     "QuicFlowCtl": {"QuicFlowAdminModel", "QuicFlowJSON"},

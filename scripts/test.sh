@@ -6,14 +6,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-packages.sh libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev \
-  libsqlite3-dev ngtcp2-client ngtcp2-server python3-venv sqlite3
+  libsqlite3-dev ngtcp2-client ngtcp2-server python3-venv sqlite3 postgresql
+
+# The cluster tests' PostgreSQL: a throwaway server on a free loopback port,
+# never the machine's own cluster, stopped and removed when the tests end.
+if [ -z "${QUICFLOW_TEST_POSTGRES_URL:-}" ]; then
+  pg_dir="$(mktemp -d)"
+  chmod 755 "$pg_dir"
+  trap 'bash scripts/test-postgres.sh stop "$pg_dir/pg"; rm -rf "$pg_dir"' EXIT
+  QUICFLOW_TEST_POSTGRES_URL="$(bash scripts/test-postgres.sh start "$pg_dir/pg")"
+  export QUICFLOW_TEST_POSTGRES_URL
+fi
 
 # Interop peers run aioquic, a QUIC implementation nobody here wrote.
 bash scripts/ensure-venv.sh
 export QUICFLOW_PYTHON="$PWD/.venv/bin/python"
 
 if [ $# -gt 0 ]; then
-  exec swift test "$@"
+  swift test "$@"
+  exit
 fi
 # The layer rules of ARCHITECTURE.md (imports and target dependencies).
 python3 scripts/check-layers.py

@@ -4,6 +4,7 @@ public import QuicFlow
 public import ServiceLifecycle
 import NIOCore
 import QuicFlowHooks
+import QuicFlowCluster
 import QuicFlowDataDirectory
 import Synchronization
 #if canImport(Glibc)
@@ -31,8 +32,13 @@ public final class ServerApp: Sendable {
     public var admin: AdminConfiguration { configuration.admin }
     private let configuration: ServerAppConfiguration
     private let logger: Logger
-    /// The admin API's unicasts (SQLite, on disk or in memory).
-    private let messages: SQLiteMessageRepository
+    /// The admin API's unicasts (SQLite, on disk or in memory; PostgreSQL in a cluster).
+    private let messages: any MessageRepository
+    /// Where devices are connected: this node's in a single server, the
+    /// whole cluster's in cluster mode.
+    private let directory: any ClientDirectory
+    /// This node's membership of the cluster, in cluster mode.
+    private let cluster: ClusterNode?
     /// The data directory's lock, held while the app lives.
     private let lock: DataDirectoryLock?
     private let events: EventHub
@@ -63,12 +69,29 @@ public final class ServerApp: Sendable {
         } else {
             self.lock = nil
         }
-        let database = try ServerDatabase(directory: configuration.dataDirectory)
-        self.messages = SQLiteMessageRepository(database)
-        // With a data directory, what devices sent survives a crash; without
-        // one, the backbone's in-memory msg_id window is all there is.
-        let receivedLog: (any ReceivedLog)? = database.path == nil ? nil : try SQLiteReceivedLog(database)
-        self.server = BackboneServer(configuration: configuration.backbone, logger: logger, receivedLog: receivedLog)
+        let receivedLog: (any ReceivedLog)?
+        if let settings = configuration.cluster {
+            // Every node's state in one PostgreSQL: any node serves any device.
+            let database = ClusterDatabase(
+                url: settings.url, password: settings.password, applicationName: "quicflow-\(settings.nodeID)",
+                schema: settings.schema, logger: logger)
+            let run = NodeRun(nodeID: settings.nodeID)
+            let cluster = ClusterNode(database: database, run: run, lease: settings.lease, logger: logger)
+            self.cluster = cluster
+            self.messages = PostgresMessageRepository(database, node: settings.nodeID)
+            self.directory = PostgresClientDirectory(database, run: run, lease: settings.lease)
+            receivedLog = PostgresReceivedLog(database, run: run, lease: settings.lease)
+        } else {
+            let database = try ServerDatabase(directory: configuration.dataDirectory)
+            self.cluster = nil
+            self.messages = SQLiteMessageRepository(database)
+            self.directory = InMemoryClientDirectory()
+            // With a data directory, what devices sent survives a crash; without
+            // one, the backbone's in-memory msg_id window is all there is.
+            receivedLog = database.path == nil ? nil : try SQLiteReceivedLog(database)
+        }
+        self.server = BackboneServer(
+            configuration: configuration.backbone, logger: logger, receivedLog: receivedLog, directory: directory)
         self.events = EventHub()
         self.forwarder = MessageForwarder(
             server: server, messages: messages, events: events,
@@ -77,7 +100,7 @@ public final class ServerApp: Sendable {
         self.hookRunner = HandlerRunner(logger: logger)
         (adminReady, adminReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (backboneReady, backboneReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        if configuration.dataDirectory == nil {
+        if configuration.dataDirectory == nil, configuration.cluster == nil {
             logger.notice("no data directory: queued messages and message states (the newest 10,000) are kept in memory and lost on restart, and a device repeating a message after a restart has it handled again; give --data-dir to keep them")
         }
         if !configuration.backbone.requireClientCertificate {
@@ -172,19 +195,28 @@ public final class ServerApp: Sendable {
     /// backbone, and the lock is given up last).
     public func services() -> [any Service] {
         let router = AdminAPI.router(
-            server: server, forwarder: forwarder, messages: messages, events: events, token: admin.token)
+            server: server, forwarder: forwarder, messages: messages, events: events, token: admin.token,
+            cluster: cluster.map { ClusterView(node: $0, directory: directory) })
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: "quicflow-server"),
             onServerRunning: { [weak self] channel in
                 self?.adminAddress.withLock { $0 = channel.localAddress }
                 self?.adminReadySignal.yield()
+                // Unstructured: this callback is synchronous, and the
+                // announcement waits for the backbone's address too.
+                if let self, let cluster = self.cluster {
+                    Task { await cluster.announce(await self.listeningAddresses()) }
+                }
             },
             logger: logger)
         let held: [any Service] = lock.map { [DataDirectoryLockService(lock: $0)] } ?? []
-        return held + [
-            BackboneService(server: server, started: backboneReadySignal),
-            ForwarderService(forwarder: forwarder, events: events, interval: .seconds(1)),
+        // A node listens once it has joined: its state is in the shared database then.
+        let cluster = self.cluster
+        let member: [any Service] = cluster.map { [$0] } ?? []
+        return held + member + [
+            BackboneService(server: server, started: backboneReadySignal, before: { await cluster?.ready() }),
+            ForwarderService(forwarder: forwarder, events: events, interval: .seconds(1), before: { await cluster?.ready() }),
             application,
         ]
     }
@@ -218,6 +250,14 @@ public final class ServerApp: Sendable {
         if let address = await server.localAddress { return address }
         for await _ in backboneReady { break }
         return await server.localAddress
+    }
+
+    /// Where this node listens, as the cluster's other nodes and
+    /// `quicflowctl cluster` show it.
+    private func listeningAddresses() async -> NodeAddresses {
+        let backbone = await backboneListeningAddress()?.hostPort ?? ""
+        let admin = await adminListeningAddress()?.hostPort ?? ""
+        return NodeAddresses(admin: admin.isEmpty ? "" : "http://\(admin)", backbone: backbone)
     }
 
     /// The admin API's bound address, once it listens (for port 0).

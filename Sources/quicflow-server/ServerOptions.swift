@@ -32,6 +32,10 @@ struct ServerOptions: ParsableArguments {
     var dedupWindow: String?
     @Option(help: ArgumentHelp("Directory of the message store (queued messages survive restarts).", valueName: "dir"))
     var dataDir: String?
+    @Option(help: ArgumentHelp("Run as a cluster node on this PostgreSQL (no password here: use [cluster] password_file, PGPASSWORD or ~/.pgpass).", valueName: "postgres://user@host:port/db"))
+    var clusterDatabase: String?
+    @Option(help: ArgumentHelp("This node's name in the cluster (default: the host name).", valueName: "name"))
+    var nodeID: String?
     @Option(help: ArgumentHelp("Executable run for every message from a client (payload on stdin).", valueName: "exec"))
     var onMessage: String?
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "level"))
@@ -58,6 +62,8 @@ struct ServerOptions: ParsableArguments {
         if let dedupWindow { settings.deduplicationWindow = try duration(dedupWindow, flag: "--dedup-window") }
         if let dataDir { settings.dataDirectory = absolute(dataDir) }
         if let onMessage { settings.onMessage = absolute(onMessage) }
+        if let clusterDatabase { settings.clusterDatabase = clusterDatabase }
+        if let nodeID { settings.nodeID = nodeID }
         if let logLevel {
             guard ServerSettings.logLevels.contains(logLevel) else {
                 throw ServerAppError(.invalidConfiguration, "--log-level \(logLevel) is not a level; use \(ServerSettings.logLevels.joined(separator: ", "))")

@@ -50,17 +50,18 @@ final class ServerHarness: Sendable {
     func start(
         hook: HandlerConfiguration? = nil, persistent: Bool = true,
         deliveryBackoff: Backoff = ServerAppConfiguration.defaultDeliveryBackoff,
-        messageTimeout: Duration = .seconds(30)
+        messageTimeout: Duration = .seconds(30), port: Int? = nil, cluster: ClusterConfiguration? = nil
     ) async throws -> Running {
         // No test here is about eviction; a generous timeout keeps a device that
         // is slow to heartbeat under the suite's load from vanishing mid-test.
         let app = try ServerApp(ServerAppConfiguration(
             backbone: try ServerConfiguration(
-                host: "127.0.0.1", port: quicPort, certificateFile: files.certificateFile, keyFile: files.keyFile,
-                heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(20), defaultMessageTimeout: messageTimeout),
+                host: "127.0.0.1", port: port ?? quicPort, certificateFile: files.certificateFile, keyFile: files.keyFile,
+                heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(20), defaultMessageTimeout: messageTimeout,
+                serverID: cluster?.nodeID ?? "server"),
             admin: try AdminConfiguration(host: "127.0.0.1", port: 0, token: Self.token),
-            dataDirectory: persistent ? dataDirectory : nil,
-            messageHook: hook, deliveryBackoff: deliveryBackoff))
+            dataDirectory: persistent && cluster == nil ? dataDirectory : nil,
+            messageHook: hook, deliveryBackoff: deliveryBackoff, cluster: cluster))
         await app.prepare()
         let group = ServiceGroup(configuration: .init(services: app.services(), logger: Logger(label: "test")))
         let task = Task { try await group.run() }
@@ -82,8 +83,8 @@ final class ServerHarness: Sendable {
         return client
     }
 
-    func connect(_ client: BackboneClient) async throws {
-        try await client.connect(host: "127.0.0.1", port: quicPort, serverName: "localhost")
+    func connect(_ client: BackboneClient, port: Int? = nil) async throws {
+        try await client.connect(host: "127.0.0.1", port: port ?? quicPort, serverName: "localhost")
     }
 
     struct HarnessError: Error, CustomStringConvertible {

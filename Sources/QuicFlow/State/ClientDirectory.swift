@@ -6,14 +6,17 @@
 /// (`ClientDirectoryContractTests`):
 /// - ``register(_:)`` replaces the entry of the client id in one step and
 ///   returns the entry it replaced: of two registrations, the later one
-///   wins and the earlier session learns it was superseded.
+///   wins and the earlier session learns it was superseded. It gives the
+///   new entry an epoch one above the device's previous registration, even
+///   one that was removed since (fencing: a late message about an older
+///   epoch is recognised as stale).
 /// - ``heartbeat(clientID:sessionID:at:)`` and ``remove(clientID:sessionID:)``
 ///   act only when the entry still belongs to `sessionID` (compare and set):
 ///   a superseded session can never refresh or remove its successor.
 public protocol ClientDirectory: Sendable {
-    /// Records a registration; returns the entry it replaced, if any.
+    /// Records a registration (its `epoch` is the directory's to set).
     @discardableResult
-    nonisolated(nonsending) func register(_ presence: ClientPresence) async throws -> ClientPresence?
+    nonisolated(nonsending) func register(_ presence: ClientPresence) async throws -> ClientRegistration
 
     /// Records that the session was heard from at `time` (Unix ms).
     /// - Returns: whether the entry belonged to `sessionID`.

@@ -14,10 +14,15 @@ public struct ClientPresence: Sendable, Hashable, Codable {
     public var connectedAt: Int64
     /// When anything was last heard from it, Unix milliseconds.
     public var lastHeartbeat: Int64
+    /// How many times the device registered, this registration included,
+    /// as the directory counts them (``ClientDirectory/register(_:)`` sets
+    /// it): a node acts for the device only with the newest epoch.
+    public var epoch: Int64
 
     /// Creates an entry.
     public init(
-        clientID: String, node: String, sessionID: String, remoteAddress: String, connectedAt: Int64, lastHeartbeat: Int64
+        clientID: String, node: String, sessionID: String, remoteAddress: String, connectedAt: Int64, lastHeartbeat: Int64,
+        epoch: Int64 = 0
     ) {
         self.clientID = clientID
         self.node = node
@@ -25,5 +30,6 @@ public struct ClientPresence: Sendable, Hashable, Codable {
         self.remoteAddress = remoteAddress
         self.connectedAt = connectedAt
         self.lastHeartbeat = lastHeartbeat
+        self.epoch = epoch
     }
 }

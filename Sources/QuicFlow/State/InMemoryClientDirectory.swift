@@ -3,16 +3,24 @@ import Synchronization
 /// The ``ClientDirectory`` of a single node: a dictionary behind a lock.
 public final class InMemoryClientDirectory: ClientDirectory {
     private let entries = Mutex<[String: ClientPresence]>([:])
+    /// The last epoch of every device ever registered: removal keeps it.
+    private let epochs = Mutex<[String: Int64]>([:])
 
     /// An empty directory.
     public init() {}
 
     @discardableResult
-    public nonisolated(nonsending) func register(_ presence: ClientPresence) async throws -> ClientPresence? {
+    public nonisolated(nonsending) func register(_ presence: ClientPresence) async throws -> ClientRegistration {
         entries.withLock { entries in
+            var presence = presence
+            presence.epoch = epochs.withLock { epochs in
+                let next = (epochs[presence.clientID] ?? 0) + 1
+                epochs[presence.clientID] = next
+                return next
+            }
             let previous = entries[presence.clientID]
             entries[presence.clientID] = presence
-            return previous
+            return ClientRegistration(epoch: presence.epoch, replaced: previous)
         }
     }
 

@@ -6,10 +6,10 @@ import Synchronization
 /// Races an operation against a timeout without waiting for a loser that
 /// ignores cancellation: the caller resumes as soon as either side
 /// finishes, and the other side is cancelled.
-enum Race {
+package enum Race {
     /// Runs `operation` in its own task; returns its result, or `nil` if
     /// `timeout` passes first (the operation is then cancelled).
-    static func withTimeout<T: Sendable>(
+    package static func withTimeout<T: Sendable>(
         _ timeout: Duration,
         _ operation: @escaping @Sendable () async -> T
     ) async -> T? {

@@ -3,7 +3,10 @@ import HTTPTypes
 import NIOCore
 import QuicFlow
 import QuicFlowAdminModel
+import QuicFlowCluster
 import QuicFlowConfigFile
+import QuicFlowJSON
+import QuicFlowTime
 import ServiceLifecycle
 
 /// The admin HTTP API's routes over a running ``BackboneServer``.
@@ -11,7 +14,8 @@ import ServiceLifecycle
 /// Everything but `GET /healthz` needs the bearer token when one is set.
 enum AdminAPI {
     static func router(
-        server: BackboneServer, forwarder: MessageForwarder, messages: any MessageRepository, events: any EventSource, token: String?
+        server: BackboneServer, forwarder: MessageForwarder, messages: any MessageRepository, events: any EventSource, token: String?,
+        cluster: ClusterView? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
@@ -34,14 +38,36 @@ enum AdminAPI {
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         protected.get("v1/clients") { _, _ in
-            AdminJSONBody(await server.clients().map(ConnectedClient.init))
+            guard let cluster else { return AdminJSONBody(await server.clients().map(ConnectedClient.init)) }
+            // The whole cluster's devices, each with its node.
+            return AdminJSONBody(try await clusterCall { try await cluster.directory.all() }.map(ConnectedClient.init))
         }
         protected.get("v1/clients/:id") { _, context in
             let id = try context.parameters.require("id")
+            if let cluster {
+                guard let presence = try await clusterCall({ try await cluster.directory.lookup(id) }) else {
+                    throw HTTPError(.notFound, message: "no client \(id) is connected to any node of the cluster")
+                }
+                return AdminJSONBody(ConnectedClient(presence))
+            }
             guard let info = await server.clientInfo(id) else {
                 throw HTTPError(.notFound, message: "no client \(id) is connected")
             }
             return AdminJSONBody(ConnectedClient(info))
+        }
+        protected.get("v1/cluster") { _, _ in
+            guard let cluster else {
+                throw HTTPError(.notFound, message: "this quicflow-server is a single server, not a cluster node; start it with --cluster-database to run a cluster")
+            }
+            let nodes = try await clusterCall { try await cluster.node.registry.nodes() }
+            let now = cluster.node.registry.wallClock.unixMilliseconds()
+            return AdminJSONBody(ClusterReply(node: cluster.nodeID, nodes: nodes.map { node in
+                ClusterNodeStatus(
+                    node: node.nodeID, alive: node.alive, startedAt: JSONTime.string(unixMillis: node.startedAt),
+                    heartbeatAt: JSONTime.string(unixMillis: node.heartbeatAt),
+                    heartbeatAgeMilliseconds: max(0, now - node.heartbeatAt), adminURL: node.adminURL,
+                    backboneAddress: node.backboneAddress, devices: node.devices)
+            }))
         }
         protected.post("v1/clients/:id/messages") { request, context -> Hummingbird.Response in
             let id = try context.parameters.require("id")
@@ -53,6 +79,13 @@ enum AdminAPI {
                 ttl = try body.queueTTL()
             } catch {
                 throw HTTPError(.badRequest, message: error.message)
+            }
+            if let cluster, await server.clientInfo(id) == nil,
+               let presence = try await clusterCall({ try await cluster.directory.lookup(id) }), presence.node != cluster.nodeID
+            {
+                // Cross-node routing is not built yet: say where the device is
+                // rather than queue a message it would get only on its next connect.
+                throw HTTPError(.conflict, message: "client \(id) is connected to node \(presence.node), not to this node (\(cluster.nodeID)); send through that node's admin API (quicflowctl cluster lists the nodes)")
             }
             let outcome: ForwardOutcome
             do {
@@ -71,6 +104,8 @@ enum AdminAPI {
                 throw HTTPError(.badGateway, message: "client \(id) did not take message \(message.msgID ?? ""): \(error.message)")
             } catch let error as ServerAppError {
                 throw HTTPError(.internalServerError, message: error.message)
+            } catch let error as ClusterError {
+                throw HTTPError(.serviceUnavailable, message: error.message)
             }
             switch outcome {
             case .answered(let response, let latency):
@@ -130,6 +165,16 @@ enum AdminAPI {
             return AdminJSONBody(BroadcastReply(reached: await server.broadcast(message)))
         }
         return router
+    }
+
+    /// A call that needs the cluster database: unavailable is 503 with
+    /// PostgreSQL's reason, at once (every call is bounded).
+    private static func clusterCall<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ClusterError {
+            throw HTTPError(.serviceUnavailable, message: "the cluster database is unavailable: \(error.message)")
+        }
     }
 
     private static func decodeBody(

@@ -16,6 +16,9 @@ public struct ServerAppConfiguration: Sendable {
     /// How a queued message whose delivery failed (the device dropped, did
     /// not answer) waits before the next try: `[delivery]`.
     public var deliveryBackoff: Backoff
+    /// Cluster mode: the state in PostgreSQL, shared with the other nodes;
+    /// `nil` runs a single server on SQLite.
+    public var cluster: ClusterConfiguration?
 
     /// `[delivery]`'s defaults: 1 s doubling to 60 s, ±20%.
     public static let defaultDeliveryBackoff = Backoff(initial: .seconds(1), maximum: .seconds(60), jitter: 0.2)
@@ -23,8 +26,10 @@ public struct ServerAppConfiguration: Sendable {
     /// Groups the settings.
     public init(
         backbone: ServerConfiguration, admin: AdminConfiguration, dataDirectory: String? = nil,
-        messageHook: HandlerConfiguration? = nil, deliveryBackoff: Backoff = Self.defaultDeliveryBackoff
+        messageHook: HandlerConfiguration? = nil, deliveryBackoff: Backoff = Self.defaultDeliveryBackoff,
+        cluster: ClusterConfiguration? = nil
     ) {
+        self.cluster = cluster
         self.backbone = backbone
         self.admin = admin
         self.dataDirectory = dataDirectory

@@ -1,4 +1,6 @@
+import Foundation
 import QuicFlow
+import QuicFlowCluster
 import QuicFlowHooks
 import QuicFlowConfigFile
 import QUICTransport
@@ -63,6 +65,18 @@ public struct ServerSettings: Sendable, Hashable {
     /// `[delivery] max_backoff`: the longest wait between deliveries of one message.
     public var deliveryMaxBackoff = ServerAppConfiguration.defaultDeliveryBackoff.maximum
 
+    /// `[cluster] database`: `postgres://USER@HOST:PORT/DB`; set, the
+    /// server runs as a node of a cluster whose state is in PostgreSQL.
+    public var clusterDatabase: String?
+    /// `[cluster] node_id`: this node's name (default: the host name).
+    public var nodeID: String?
+    /// `[cluster] password_file`: the database password's file.
+    public var clusterPasswordFile: String?
+    /// `[cluster] lease`: how long a node's heartbeat keeps it alive.
+    public var clusterLease: Duration = .seconds(10)
+    /// `[cluster] schema`: the schema of the tables (default: the database's own).
+    public var clusterSchema: String?
+
     /// The defaults.
     public init() {}
 
@@ -76,7 +90,7 @@ public struct ServerSettings: Sendable, Hashable {
         } catch {
             throw ServerAppError(.invalidConfiguration, error.message)
         }
-        root.rejectUnknownKeys(known: ["server", "heartbeat", "admin", "hooks", "delivery"], kind: "table")
+        root.rejectUnknownKeys(known: ["server", "heartbeat", "admin", "hooks", "delivery", "cluster"], kind: "table")
 
         let server = root.subtable("server")
         server.rejectUnknownKeys(known: [
@@ -120,6 +134,14 @@ public struct ServerSettings: Sendable, Hashable {
         delivery.rejectUnknownKeys(known: ["initial_backoff", "max_backoff"])
         if let value = delivery.duration("initial_backoff", example: deliveryInitialBackoff) { deliveryInitialBackoff = value }
         if let value = delivery.duration("max_backoff", example: deliveryMaxBackoff) { deliveryMaxBackoff = value }
+
+        let cluster = root.subtable("cluster")
+        cluster.rejectUnknownKeys(known: ["database", "node_id", "password_file", "lease", "schema"])
+        clusterDatabase = cluster.string("database")
+        nodeID = cluster.string("node_id")
+        clusterPasswordFile = cluster.absolutePath("password_file", what: "the cluster database's password file")
+        if let value = cluster.duration("lease", example: clusterLease) { clusterLease = value }
+        clusterSchema = cluster.string("schema")
 
         if let error = root.problems.error(path: path) {
             throw ServerAppError(.invalidConfiguration, error.message)
@@ -210,6 +232,7 @@ public struct ServerSettings: Sendable, Hashable {
                 problems.report("server.client_ca", error.message)
             }
         }
+        let cluster = checkCluster(problems)
         var backbone: ServerConfiguration?
         // Only with files that load: the check above already named the file otherwise.
         if let quic, let certificateFile, let keyFile, certificateLoads {
@@ -222,7 +245,7 @@ public struct ServerSettings: Sendable, Hashable {
                     // hook's own concurrency limit): more at once make bigger commits.
                     // With --data-dir: 10 workers 6,900-7,100 msg/s, 64 workers 10,100-11,000.
                     dispatcherWorkers: Self.dispatcherWorkers,
-                    deduplicationWindow: deduplicationWindow,
+                    deduplicationWindow: deduplicationWindow, serverID: cluster?.nodeID ?? "server",
                     requireAddressValidation: requireAddressValidation, maxHandshakesPerAddress: maxHandshakesPerAddress)
             } catch {
                 problems.report("server", error.message)
@@ -238,6 +261,46 @@ public struct ServerSettings: Sendable, Hashable {
             backbone: backbone, admin: admin, dataDirectory: dataDirectory, messageHook: hook,
             deliveryBackoff: Backoff(
                 initial: deliveryInitialBackoff, maximum: deliveryMaxBackoff,
-                jitter: ServerAppConfiguration.defaultDeliveryBackoff.jitter))
+                jitter: ServerAppConfiguration.defaultDeliveryBackoff.jitter),
+            cluster: cluster)
+    }
+
+    /// The `[cluster]` settings checked together; `nil` in single-server mode.
+    private func checkCluster(_ problems: ConfigurationProblems) -> ClusterConfiguration? {
+        guard let clusterDatabase else {
+            for (key, isSet) in [("node_id", nodeID != nil), ("password_file", clusterPasswordFile != nil), ("schema", clusterSchema != nil)] where isSet {
+                problems.report("cluster.\(key)", "is set but [cluster] database is not; give the cluster's PostgreSQL with database (or --cluster-database), or remove \(key)")
+            }
+            return nil
+        }
+        if dataDirectory != nil {
+            problems.report("server.data_dir", "a cluster node keeps its state in PostgreSQL, not in a data directory; remove data_dir (or --data-dir), or run without [cluster] database for a single server on SQLite")
+        }
+        let node = nodeID ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
+        if !ClusterConfiguration.isNodeID(node) {
+            let source = nodeID == nil ? "the host name '\(node)' (the default node id)" : "'\(node)'"
+            problems.report("cluster.node_id", "\(source) is not a node id: use 1 to 64 letters, digits, '.', '_' or '-' (node_id or --node-id)")
+        }
+        if clusterLease < .seconds(2) {
+            problems.report("cluster.lease", "the lease (\(DurationParser.format(clusterLease))) must be at least 2s: a node beats every quarter of it, and a shorter one declares live nodes dead")
+        }
+        if let clusterSchema, !ClusterConfiguration.isNodeID(clusterSchema) || clusterSchema.contains("-") || clusterSchema.contains(".") {
+            problems.report("cluster.schema", "'\(clusterSchema)' is not a plain schema name (letters, digits, _)")
+        }
+        let url: ClusterDatabaseURL
+        do {
+            url = try ClusterDatabaseURL(parsing: clusterDatabase)
+        } catch {
+            problems.report("cluster.database", error.message)
+            return nil
+        }
+        let password: String?
+        do {
+            password = try ClusterPassword.resolve(for: url, file: clusterPasswordFile)
+        } catch {
+            problems.report("cluster.password_file", error.message)
+            return nil
+        }
+        return ClusterConfiguration(url: url, password: password, nodeID: node, lease: clusterLease, schema: clusterSchema)
     }
 }

@@ -8,9 +8,12 @@ struct ForwarderService: Service {
     let forwarder: MessageForwarder
     let events: EventHub
     let interval: Duration
+    /// What must be true before it sweeps (a cluster node has joined).
+    var before: @Sendable () async -> Void = {}
 
     func run() async throws {
         defer { events.finish() }
+        _ = await cancelWhenGracefulShutdown { await before() }
         await withDiscardingTaskGroup { group in
             group.addTask { await forwarder.runDeliveries() }
             await forwarder.sweep()

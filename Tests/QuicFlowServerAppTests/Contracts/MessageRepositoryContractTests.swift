@@ -10,7 +10,7 @@ import Testing
 struct MessageRepositoryContractTests {
     @Test("insert and lookup round-trip every field; a second insert of a msg_id is refused, not an overwrite", arguments: MessageRepositoryUnderTest.kinds)
     func insertIfAbsent(_ kind: StateImplementation) async throws {
-        let subject = try MessageRepositoryUnderTest.make(kind)
+        let subject = try await MessageRepositoryUnderTest.make(kind)
         defer { subject.cleanUp() }
         let repository = subject.repository
         var message = subject.message("m-1")
@@ -29,7 +29,7 @@ struct MessageRepositoryContractTests {
 
     @Test("update moves the state and sets the given fields; nil keeps a field; an unknown msg_id is nil", arguments: MessageRepositoryUnderTest.kinds)
     func update(_ kind: StateImplementation) async throws {
-        let subject = try MessageRepositoryUnderTest.make(kind)
+        let subject = try await MessageRepositoryUnderTest.make(kind)
         defer { subject.cleanUp() }
         let repository = subject.repository
         try await repository.insert(subject.message("m-1", state: .sent, ttl: nil))
@@ -48,7 +48,7 @@ struct MessageRepositoryContractTests {
 
     @Test("queued: the client's unexpired queued messages, oldest first; clients with queued messages likewise", arguments: MessageRepositoryUnderTest.kinds)
     func queued(_ kind: StateImplementation) async throws {
-        let subject = try MessageRepositoryUnderTest.make(kind)
+        let subject = try await MessageRepositoryUnderTest.make(kind)
         defer { subject.cleanUp() }
         let repository = subject.repository
         try await repository.insert(subject.message("first", ttl: .seconds(100)))
@@ -67,7 +67,7 @@ struct MessageRepositoryContractTests {
 
     @Test("expire moves each queued message whose time ran out exactly once, even with concurrent sweeps", arguments: MessageRepositoryUnderTest.kinds)
     func expire(_ kind: StateImplementation) async throws {
-        let subject = try MessageRepositoryUnderTest.make(kind)
+        let subject = try await MessageRepositoryUnderTest.make(kind)
         defer { subject.cleanUp() }
         let repository = subject.repository
         for n in 0..<20 { try await repository.insert(subject.message("q-\(n)", ttl: .seconds(n < 10 ? 1 : 100))) }
@@ -85,7 +85,7 @@ struct MessageRepositoryContractTests {
 
     @Test("purgeFinished drops finished messages past the retention and never a queued one", arguments: MessageRepositoryUnderTest.kinds)
     func purge(_ kind: StateImplementation) async throws {
-        let subject = try MessageRepositoryUnderTest.make(kind)
+        let subject = try await MessageRepositoryUnderTest.make(kind)
         defer { subject.cleanUp() }
         let repository = subject.repository
         for (id, state) in [("sent", MessageState.sent), ("delivered", .delivered), ("expired", .expired), ("queued", .queued)] {
@@ -102,12 +102,15 @@ struct MessageRepositoryContractTests {
 
     @Test("durability is explicit: the file survives a reopen, memory says it does not")
     func durability() async throws {
-        let file = try MessageRepositoryUnderTest.make(.sqliteFile)
+        let file = try await MessageRepositoryUnderTest.make(.sqliteFile)
         defer { file.cleanUp() }
         #expect(file.repository.isDurable)
         try await file.repository.insert(file.message("kept"))
         let reopened = SQLiteMessageRepository(try ServerDatabase(directory: file.directory), wallClock: file.wall.clock)
         #expect(try await reopened.lookup("kept")?.state == .queued)
-        #expect(try MessageRepositoryUnderTest.make(.sqliteInMemory).repository.isDurable == false)
+        #expect(try await MessageRepositoryUnderTest.make(.sqliteInMemory).repository.isDurable == false)
+        let postgres = try await MessageRepositoryUnderTest.make(.postgres)
+        defer { postgres.cleanUp() }
+        #expect(postgres.repository.isDurable)
     }
 }

@@ -5,11 +5,11 @@ import Testing
 /// The ``ReceivedLog`` contract, run against every implementation.
 @Suite("Contract: ReceivedLog", .timeLimit(.minutes(1)))
 struct ReceivedLogContractTests {
-    static let kinds: [StateImplementation] = [.inMemory, .sqliteInMemory, .sqliteFile]
+    static let kinds: [StateImplementation] = [.inMemory, .sqliteInMemory, .sqliteFile, .postgres]
 
     @Test("new, then in progress, then the recorded answer; the key is sender and msg_id", arguments: kinds)
     func lifecycle(_ kind: StateImplementation) async throws {
-        let subject = try ReceivedLogUnderTest.make(kind)
+        let subject = try await ReceivedLogUnderTest.make(kind)
         defer { subject.cleanUp() }
         let log = subject.log
         #expect(try await log.lookup(sender: "a", msgID: "1") == nil)
@@ -25,7 +25,7 @@ struct ReceivedLogContractTests {
 
     @Test("a forgotten message is new again; an answer for nothing in progress is refused", arguments: kinds)
     func forget(_ kind: StateImplementation) async throws {
-        let subject = try ReceivedLogUnderTest.make(kind)
+        let subject = try await ReceivedLogUnderTest.make(kind)
         defer { subject.cleanUp() }
         let log = subject.log
         #expect(try await log.beginHandling(sender: "a", msgID: "f") == .new)
@@ -38,7 +38,7 @@ struct ReceivedLogContractTests {
 
     @Test("begin is insert-if-absent: of 20 concurrent begins of one message exactly one is new", arguments: kinds)
     func beginIsAtomic(_ kind: StateImplementation) async throws {
-        let subject = try ReceivedLogUnderTest.make(kind)
+        let subject = try await ReceivedLogUnderTest.make(kind)
         defer { subject.cleanUp() }
         let log = subject.log
         let lookups = try await withThrowingTaskGroup(of: ReceivedLookup.self) { group in
@@ -51,7 +51,7 @@ struct ReceivedLogContractTests {
 
     @Test("answers older than the window are purged; this run's messages in progress stay", arguments: kinds)
     func purge(_ kind: StateImplementation) async throws {
-        let subject = try ReceivedLogUnderTest.make(kind, window: .seconds(60))
+        let subject = try await ReceivedLogUnderTest.make(kind, window: .seconds(60))
         defer { subject.cleanUp() }
         let log = subject.log
         #expect(try await log.beginHandling(sender: "a", msgID: "old") == .new)
@@ -67,16 +67,16 @@ struct ReceivedLogContractTests {
         #expect(try await log.answerCount() == 0)
     }
 
-    @Test("a durable log survives a restart: answers stay, a message left in progress is interrupted")
-    func durable() async throws {
-        let subject = try ReceivedLogUnderTest.make(.sqliteFile)
+    @Test("a durable log survives a restart: answers stay, a message left in progress is interrupted", arguments: [StateImplementation.sqliteFile, .postgres])
+    func durable(_ kind: StateImplementation) async throws {
+        let subject = try await ReceivedLogUnderTest.make(kind)
         defer { subject.cleanUp() }
         #expect(subject.log.isDurable)
         #expect(try await subject.log.beginHandling(sender: "a", msgID: "answered") == .new)
         try await subject.log.recordAnswer(sender: "a", msgID: "answered", .success(text: "yes"))
         #expect(try await subject.log.beginHandling(sender: "a", msgID: "cut") == .new)
         let reopen = try #require(subject.reopen)
-        let reopened = try reopen()
+        let reopened = try await reopen()
         #expect(try await reopened.beginHandling(sender: "a", msgID: "answered") == .answered(.success(text: "yes")))
         #expect(try await reopened.lookup(sender: "a", msgID: "cut") == .interrupted)
         #expect(try await reopened.beginHandling(sender: "a", msgID: "cut") == .interrupted)
@@ -84,8 +84,8 @@ struct ReceivedLogContractTests {
     }
 
     @Test("the non-durable ones say so", arguments: [StateImplementation.inMemory, .sqliteInMemory])
-    func notDurable(_ kind: StateImplementation) throws {
-        let subject = try ReceivedLogUnderTest.make(kind)
+    func notDurable(_ kind: StateImplementation) async throws {
+        let subject = try await ReceivedLogUnderTest.make(kind)
         #expect(!subject.log.isDurable)
     }
 
@@ -103,7 +103,7 @@ struct ReceivedLogContractTests {
 
     @Test("in memory, the window runs on the injected clock: an answer leaves exactly when it is older than the window")
     func inMemoryWindowOnManualClock() async throws {
-        let subject = try ReceivedLogUnderTest.make(.inMemory, window: .seconds(10))
+        let subject = try await ReceivedLogUnderTest.make(.inMemory, window: .seconds(10))
         let log = subject.log
         #expect(try await log.beginHandling(sender: "a", msgID: "w") == .new)
         try await log.recordAnswer(sender: "a", msgID: "w", .success())

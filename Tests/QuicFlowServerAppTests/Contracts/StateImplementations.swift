@@ -1,18 +1,20 @@
 import Foundation
 import QUICTestSupport
 import QuicFlow
+import QuicFlowCluster
 @testable import QuicFlowServerApp
 import QuicFlowTime
 import Synchronization
 import Testing
 
 /// Every implementation of the server's state protocols: the contract
-/// suites run each test once per implementation (the cluster adds its
-/// PostgreSQL ones here).
+/// suites run each test once per implementation, the cluster's PostgreSQL
+/// ones included (on the throwaway server of `scripts/test.sh`).
 enum StateImplementation: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case inMemory = "in memory"
     case sqliteInMemory = "SQLite in memory"
     case sqliteFile = "SQLite file"
+    case postgres = "PostgreSQL"
 
     var testDescription: String { rawValue }
 
@@ -29,10 +31,11 @@ struct ReceivedLogUnderTest {
     let advance: @Sendable (Duration) -> Void
     /// A new instance on the same storage, as after a restart; `nil` when
     /// nothing survives one.
-    let reopen: (@Sendable () throws -> any ReceivedLog)?
+    let reopen: (@Sendable () async throws -> any ReceivedLog)?
     let directory: String?
+    var postgres: TestPostgres.OpenDatabase?
 
-    static func make(_ kind: StateImplementation, window: Duration = .seconds(600)) throws -> ReceivedLogUnderTest {
+    static func make(_ kind: StateImplementation, window: Duration = .seconds(600)) async throws -> ReceivedLogUnderTest {
         switch kind {
         case .inMemory:
             let clock = ManualClock()
@@ -52,11 +55,27 @@ struct ReceivedLogUnderTest {
                 advance: { wall.advance(by: $0) },
                 reopen: { try SQLiteReceivedLog(ServerDatabase(directory: directory), wallClock: wall.clock) },
                 directory: directory)
+        case .postgres:
+            let open = try await TestPostgres.open()
+            let wall = ManualWallClock()
+            // A restart is a new run of the same node: the old run's rows are then a dead run's.
+            let start: @Sendable () async throws -> any ReceivedLog = {
+                let registry = NodeRegistry(open.database, run: NodeRun(nodeID: "node-a"), lease: .seconds(10), wallClock: wall.clock)
+                // The old run's heartbeat must be past the lease before its node id can be taken again.
+                wall.advance(by: .seconds(11))
+                try await registry.join()
+                return PostgresReceivedLog(open.database, run: registry.run, lease: .seconds(10), wallClock: wall.clock)
+            }
+            var subject = ReceivedLogUnderTest(
+                log: try await start(), advance: { wall.advance(by: $0) }, reopen: start, directory: nil)
+            subject.postgres = open
+            return subject
         }
     }
 
     func cleanUp() {
         if let directory { try? FileManager.default.removeItem(atPath: directory) }
+        postgres?.stop()
     }
 }
 
@@ -65,13 +84,20 @@ struct MessageRepositoryUnderTest {
     let repository: any MessageRepository
     let wall: ManualWallClock
     let directory: String?
+    var postgres: TestPostgres.OpenDatabase?
 
     /// The implementations: SQLite on disk and in memory (the in-memory
-    /// server state is SQLite's own in-memory database).
-    static let kinds: [StateImplementation] = [.sqliteInMemory, .sqliteFile]
+    /// server state is SQLite's own in-memory database), and the cluster's.
+    static let kinds: [StateImplementation] = [.sqliteInMemory, .sqliteFile, .postgres]
 
-    static func make(_ kind: StateImplementation) throws -> MessageRepositoryUnderTest {
+    static func make(_ kind: StateImplementation) async throws -> MessageRepositoryUnderTest {
         let wall = ManualWallClock()
+        if kind == .postgres {
+            let open = try await TestPostgres.open()
+            return MessageRepositoryUnderTest(
+                repository: PostgresMessageRepository(open.database, node: "node-a", wallClock: wall.clock), wall: wall,
+                directory: nil, postgres: open)
+        }
         let directory = kind == .sqliteFile ? try StateImplementation.directory() : nil
         return MessageRepositoryUnderTest(
             repository: SQLiteMessageRepository(try ServerDatabase(directory: directory), wallClock: wall.clock),
@@ -90,5 +116,27 @@ struct MessageRepositoryUnderTest {
 
     func cleanUp() {
         if let directory { try? FileManager.default.removeItem(atPath: directory) }
+        postgres?.stop()
+    }
+}
+
+/// A ``ClientDirectory`` under test.
+struct ClientDirectoryUnderTest {
+    let directory: any ClientDirectory
+    var postgres: TestPostgres.OpenDatabase?
+
+    static let kinds: [StateImplementation] = [.inMemory, .postgres]
+
+    static func make(_ kind: StateImplementation) async throws -> ClientDirectoryUnderTest {
+        guard kind == .postgres else { return ClientDirectoryUnderTest(directory: InMemoryClientDirectory()) }
+        let open = try await TestPostgres.open()
+        let registry = NodeRegistry(open.database, run: NodeRun(nodeID: "node-a"), lease: .seconds(10))
+        try await registry.join()
+        return ClientDirectoryUnderTest(
+            directory: PostgresClientDirectory(open.database, run: registry.run, lease: .seconds(10)), postgres: open)
+    }
+
+    func cleanUp() {
+        postgres?.stop()
     }
 }

@@ -1,0 +1,139 @@
+import Foundation
+import QUICTestSupport
+import QuicFlow
+import QuicFlowCluster
+import QuicFlowCtl
+@testable import QuicFlowServerApp
+import Testing
+
+/// Two nodes of one cluster in this process, on the tests' PostgreSQL (a
+/// schema of their own), sharing one certificate so a device may connect
+/// to either.
+@Suite("Cluster: nodes on one PostgreSQL", .timeLimit(.minutes(2)))
+struct ClusterNodesTests {
+    /// The harness and the cluster settings of node `name`, on one schema.
+    struct TwoNodes {
+        let harness: ServerHarness
+        let schema: String
+        let ports = [TestPorts.restartable(), TestPorts.restartable()]
+
+        init() async throws {
+            harness = try ServerHarness()
+            schema = try await TestPostgres.makeSchema()
+        }
+
+        func cluster(_ node: String) throws -> ClusterConfiguration {
+            ClusterConfiguration(url: try TestPostgres.serverURL(), password: nil, nodeID: node, schema: schema)
+        }
+
+        func start(_ index: Int, hook: DeviceMessageRepeatTests.RecordingHook? = nil) async throws -> ServerHarness.Running {
+            try await harness.start(
+                hook: hook?.configuration, port: ports[index], cluster: try cluster(index == 0 ? "node-a" : "node-b"))
+        }
+    }
+
+    @Test("a device on node A is listed by node B with its node; /v1/cluster lists both nodes, alive, with their device counts")
+    func presence() async throws {
+        let nodes = try await TwoNodes()
+        let a = try await nodes.start(0)
+        let b = try await nodes.start(1)
+        let device = try await nodes.harness.device("device-p")
+        try await nodes.harness.connect(device, port: nodes.ports[0])
+
+        try await eventually("node B lists the device on node A") {
+            let clients = try JSONSerialization.jsonObject(with: Data(try await b.admin.request("GET", "/v1/clients").body)) as? [[String: Any]]
+            return clients?.first?["client_id"] as? String == "device-p" && clients?.first?["node"] as? String == "node-a"
+        }
+        let one = try await b.admin.request("GET", "/v1/clients/device-p")
+        #expect(one.status == 200)
+        #expect(try one.json()["node"] as? String == "node-a")
+
+        let cluster = try await b.admin.request("GET", "/v1/cluster").json()
+        #expect(cluster["node"] as? String == "node-b")
+        let listed = try #require(cluster["nodes"] as? [[String: Any]])
+        #expect(listed.map { $0["node"] as? String } == ["node-a", "node-b"])
+        #expect(listed.map { $0["alive"] as? Bool } == [true, true])
+        #expect(listed.map { $0["devices"] as? Int } == [1, 0])
+        #expect(listed.allSatisfy { ($0["heartbeat_age_ms"] as? Int).map { $0 >= 0 } == true })
+
+        await device.disconnect()
+        try await eventually("the device leaves the cluster's list") {
+            try await b.admin.request("GET", "/v1/clients/device-p").status == 404
+        }
+        try await a.stop()
+        try await b.stop()
+    }
+
+    @Test("a message queued through node B for an offline device is delivered once by node A when the device connects there; B finds its outcome")
+    func sharedQueue() async throws {
+        let nodes = try await TwoNodes()
+        let a = try await nodes.start(0)
+        let b = try await nodes.start(1)
+        let queued = try await b.admin.post(
+            "/v1/clients/device-q/messages",
+            #"{"type": "command", "payload": "hello", "wait_ack": true, "queue_if_offline": true, "ttl_ms": 60000}"#)
+        #expect(queued.status == 202)
+        let msgID = try #require(try queued.json()["msg_id"] as? String)
+        #expect(try await a.admin.request("GET", "/v1/messages/\(msgID)").json()["state"] as? String == "queued", "one queue for the cluster")
+
+        let device = try await nodes.harness.device("device-q")
+        try await nodes.harness.connect(device, port: nodes.ports[0])
+        try await eventually("node B sees the outcome node A delivered") {
+            try await b.admin.request("GET", "/v1/messages/\(msgID)").json()["state"] as? String == "delivered"
+        }
+        let record = try await b.admin.request("GET", "/v1/messages/\(msgID)").json()
+        #expect(record["status"] as? String == "success")
+        #expect(record["result"] as? String == "ran hello")
+        #expect(await a.app.server.metrics().messagesSent == 1)
+        #expect(await b.app.server.metrics().messagesSent == 0)
+        await device.disconnect()
+        try await a.stop()
+        try await b.stop()
+    }
+
+    @Test("exactly once across nodes: a device message node A answered is answered from the shared log when the device repeats it to node B")
+    func sharedReceivedLog() async throws {
+        let nodes = try await TwoNodes()
+        let hook = try DeviceMessageRepeatTests.RecordingHook(in: nodes.harness.directory)
+        let a = try await nodes.start(0, hook: hook)
+        let b = try await nodes.start(1, hook: hook)
+        let first = try await nodes.harness.device("device-x")
+        try await nodes.harness.connect(first, port: nodes.ports[0])
+        let answer = try await first.send(DeviceMessageRepeatTests.query("x-1"))
+        #expect(answer == .success(text: "answer-1"))
+        await first.disconnect()
+
+        // The same device, now on node B, repeats it (its ACK was lost, say).
+        let second = try await nodes.harness.device("device-x")
+        try await nodes.harness.connect(second, port: nodes.ports[1])
+        #expect(try await second.send(DeviceMessageRepeatTests.query("x-1")) == answer)
+        #expect(hook.lines == ["x-1 0"], "handled once, on node A")
+        let metrics = await b.app.server.prometheusText(adding: [])
+        #expect(metrics.contains("quicflow_repeats_answered_from_store_total 1"))
+        await second.disconnect()
+        try await a.stop()
+        try await b.stop()
+    }
+
+    @Test("a unicast to a device on another node says which node holds it (cross-node routing comes next), never queues it unseen")
+    func otherNode() async throws {
+        let nodes = try await TwoNodes()
+        let a = try await nodes.start(0)
+        let b = try await nodes.start(1)
+        let device = try await nodes.harness.device("device-o")
+        try await nodes.harness.connect(device, port: nodes.ports[0])
+        try await eventually("node B knows where the device is") {
+            try await b.admin.request("GET", "/v1/clients/device-o").status == 200
+        }
+        let reply = try await b.admin.post(
+            "/v1/clients/device-o/messages", #"{"type": "command", "payload": "x", "wait_ack": true, "queue_if_offline": true}"#)
+        #expect(reply.status == 409)
+        #expect(String(decoding: reply.body, as: UTF8.self).contains("node node-a"))
+        #expect(await b.app.server.metrics().messagesSent == 0)
+        let direct = try await a.admin.post("/v1/clients/device-o/messages", #"{"type": "command", "payload": "x", "wait_ack": true}"#)
+        #expect(try direct.json()["result"] as? String == "ran x")
+        await device.disconnect()
+        try await a.stop()
+        try await b.stop()
+    }
+}
