@@ -100,6 +100,18 @@ public final class ServerApp: Sendable {
         self.hookRunner = HandlerRunner(logger: logger)
         (adminReady, adminReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (backboneReady, backboneReadySignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        if let cluster {
+            let server = self.server
+            let directory = self.directory
+            cluster.handleNotices(
+                caughtUp: { await Self.reconcileSessions(server: server, directory: directory) },
+                notice: { notice in
+                    switch notice {
+                    case .supersede(let clientID, let epoch):
+                        await server.supersede(clientID: clientID, epoch: epoch)
+                    }
+                })
+        }
         if configuration.dataDirectory == nil, configuration.cluster == nil {
             logger.notice("no data directory: queued messages and message states (the newest 10,000) are kept in memory and lost on restart, and a device repeating a message after a restart has it handled again; give --data-dir to keep them")
         }
@@ -187,6 +199,16 @@ public final class ServerApp: Sendable {
         }
         // A query asks for an answer: the hook's output is it.
         return message.type == .query ? .success(outcome.result) : .success()
+    }
+
+    /// After the node's notification connection came back: a device that
+    /// registered on another node meanwhile has a newer epoch in the
+    /// directory than its session here, which is then closed as superseded.
+    private static func reconcileSessions(server: BackboneServer, directory: any ClientDirectory) async {
+        for client in await server.clients() {
+            guard let presence = try? await directory.lookup(client.clientID) else { continue }
+            await server.supersede(clientID: client.clientID, epoch: presence.epoch)
+        }
     }
 
     /// The data directory's lock, the backbone, the store's sweeper and the

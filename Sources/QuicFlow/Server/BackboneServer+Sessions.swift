@@ -113,9 +113,10 @@ extension BackboneServer {
         }
         guard sessions.isCurrent(session), let info = sessions[clientID]?.info() else { return session }
         do {
-            try await directory.register(ClientPresence(
+            let registration = try await directory.register(ClientPresence(
                 clientID: clientID, node: configuration.serverID, sessionID: session.id,
                 remoteAddress: connection.remoteAddress.hostPort, connectedAt: now, lastHeartbeat: now))
+            sessions.setEpoch(registration.epoch, of: session)
         } catch {
             logger.error("cannot record a registration in the client directory", metadata: ["client": "\(clientID)", "error": "\(error)"])
         }
@@ -148,6 +149,24 @@ extension BackboneServer {
         default:
             return .connectionLost("\(reason)")
         }
+    }
+
+    /// Closes the session of `clientID` with code 2 (superseded) when it
+    /// registered with an epoch below `epoch`: the device registered again
+    /// on another node of a cluster. A late notice about an older
+    /// registration finds a newer epoch here and changes nothing.
+    /// - Returns: whether a session was closed.
+    @discardableResult
+    public func supersede(clientID: String, epoch: Int64) -> Bool {
+        guard let record = sessions.supersede(clientID, below: epoch) else { return false }
+        logger.info("client registered on another node; closing its session here", metadata: [
+            "client": "\(clientID)", "epoch": "\(epoch)",
+        ])
+        let connection = record.session.connection
+        // Unstructured: closing waits for the peer; the session's serve()
+        // task sees the close and ends it.
+        Task { await connection.close(errorCode: CloseCode.superseded, reason: "registered again on another node") }
+        return true
     }
 
     /// Notes that `session` was heard from (any stream counts). The

@@ -40,6 +40,20 @@ struct SessionTable {
         return records.removeValue(forKey: session.clientID)
     }
 
+    /// Records the epoch of `session`'s registration.
+    mutating func setEpoch(_ epoch: Int64, of session: ClientSession) {
+        guard isCurrent(session) else { return }
+        records[session.clientID]?.epoch = epoch
+    }
+
+    /// Marks the live session of `clientID` superseded when its epoch is
+    /// known and below `epoch`; returns it, for the caller to close.
+    mutating func supersede(_ clientID: String, below epoch: Int64) -> SessionRecord? {
+        guard let record = records[clientID], record.endedBy == nil, let own = record.epoch, own < epoch else { return nil }
+        records[clientID]?.endedBy = .superseded
+        return record
+    }
+
     /// Notes that `session` was heard from.
     mutating func touch(_ session: ClientSession, at now: Duration, unixMilliseconds: Int64) {
         guard isCurrent(session) else { return }

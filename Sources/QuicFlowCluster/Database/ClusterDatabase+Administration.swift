@@ -17,3 +17,21 @@ extension ClusterDatabase {
         try await execute("recording schema version \(version)", "INSERT INTO qf_schema (version, applied_at) VALUES (\(version), 0)")
     }
 }
+
+extension ClusterDatabase {
+    /// How many backends show as `applicationName` (tests that kill them
+    /// at chosen points).
+    package func countBackends(applicationName: String) async throws(ClusterError) -> Int {
+        try await rows("counting backends", """
+            SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = \(applicationName)
+            """) { try $0.decode(Int.self) }.first ?? 0
+    }
+
+    /// Terminates those backends, as `pg_terminate_backend` by an operator
+    /// or a crashed backend would; returns how many.
+    package func terminateBackends(applicationName: String) async throws(ClusterError) -> Int {
+        try await rows("terminating backends", """
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = \(applicationName)
+            """) { try $0.decode(Bool.self) }.count { $0 }
+    }
+}

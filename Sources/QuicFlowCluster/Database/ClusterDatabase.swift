@@ -24,7 +24,11 @@ public final class ClusterDatabase: Sendable {
 
     /// The schema the tables live in; `nil` for PostgreSQL's default (`public`).
     public let schema: String?
+    /// How its backends show in `pg_stat_activity`.
+    public let applicationName: String
     private let startupParameters: [(String, String)]
+    /// Kept for the dedicated listening connection, which the pool does not make.
+    private let password: String?
 
     /// A pool on `url`; `applicationName` shows in `pg_stat_activity`
     /// (`quicflow-NODE`), so an operator can tell the nodes' backends apart.
@@ -35,6 +39,8 @@ public final class ClusterDatabase: Sendable {
     ) {
         self.url = url
         self.schema = schema
+        self.password = password
+        self.applicationName = applicationName
         let startupParameters = [("application_name", applicationName)] + (schema.map { [("search_path", $0)] } ?? [])
         self.startupParameters = startupParameters
         self.callTimeout = callTimeout
@@ -50,11 +56,13 @@ public final class ClusterDatabase: Sendable {
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 
-    /// The connection settings for a dedicated (listening) connection.
-    func connectionConfiguration(password: String?) -> PostgresConnection.Configuration {
+    /// The connection settings for a dedicated connection, whose backend
+    /// shows as `APPLICATION/role` (`quicflow-node-1/listen`).
+    func connectionConfiguration(role: String) -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
             host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: .disable)
-        configuration.options.additionalStartupParameters = startupParameters
+        configuration.options.additionalStartupParameters = [("application_name", "\(applicationName)/\(role)")]
+            + startupParameters.filter { $0.0 != "application_name" }
         configuration.options.connectTimeout = TimeAmount.nanoseconds(Int64(callTimeout.wholeMilliseconds) * 1_000_000)
         return configuration
     }

@@ -20,6 +20,16 @@ public final class ClusterNode: Service, Sendable {
     public let heartbeatInterval: Duration
     private let logger: Logger
     private let clock: any Clock<Duration>
+    /// Hears this node's notices once it has joined.
+    public let listener: ClusterListener
+    /// What to do with a notice, and after each (re)LISTEN; set by ``handleNotices(caughtUp:notice:)``.
+    private let handlers = Mutex<NoticeHandlers?>(nil)
+
+    private struct NoticeHandlers: Sendable {
+        let caughtUp: @Sendable () async -> Void
+        let notice: @Sendable (ClusterNotice) async -> Void
+    }
+
     /// Until the node joined (or stopped trying), the continuations of
     /// those waiting in ``ready()``; then `nil`.
     private let waiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
@@ -32,6 +42,8 @@ public final class ClusterNode: Service, Sendable {
         self.database = database
         self.registry = NodeRegistry(database, run: run, lease: lease, wallClock: wallClock)
         self.heartbeatInterval = lease / 4
+        self.listener = ClusterListener(
+            database: database, channel: ClusterChannel.node(run.nodeID, schema: database.schema), logger: logger)
         self.logger = logger
         self.clock = clock
     }
@@ -47,6 +59,15 @@ public final class ClusterNode: Service, Sendable {
             }
             if !waiting { continuation.resume() }
         }
+    }
+
+    /// Sets what the node does with the notices other nodes send it, and
+    /// how it catches up from the tables after its listening connection was
+    /// lost; call before ``run()``.
+    public func handleNotices(
+        caughtUp: @escaping @Sendable () async -> Void, notice: @escaping @Sendable (ClusterNotice) async -> Void
+    ) {
+        handlers.withLock { $0 = NoticeHandlers(caughtUp: caughtUp, notice: notice) }
     }
 
     /// Lets every waiter of ``ready()`` go on, now and from now on.
@@ -65,6 +86,13 @@ public final class ClusterNode: Service, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.database.run() }
             try await self.join()
+            if let handlers = self.handlers.withLock({ $0 }) {
+                group.addTask {
+                    await cancelWhenGracefulShutdown {
+                        await self.listener.run(caughtUp: handlers.caughtUp, notice: handlers.notice)
+                    }
+                }
+            }
             // The pool ends at graceful shutdown too; the beat must not outlive it.
             try await cancelWhenGracefulShutdown { try await self.beat() }
             group.cancelAll()

@@ -29,12 +29,16 @@ public final class PostgresClientDirectory: ClientDirectory {
 
     /// One transaction, serialised per device by an advisory lock, so that
     /// of two registrations racing on two nodes each learns what it replaced.
+    /// When the session it replaces is on another node, the same transaction
+    /// tells that node to close it (``ClusterNotice/supersede(clientID:epoch:)``,
+    /// sent at commit); the epoch keeps a late notice from closing a newer session there.
     @discardableResult
     public nonisolated(nonsending) func register(_ presence: ClientPresence) async throws -> ClientRegistration {
         let alive = wallClock.unixMilliseconds() - lease.wholeMilliseconds
         let runID = run.runID
         let logger = database.logger
-        return try await database.transaction("registering \(presence.clientID)", statements: 2) { connection in
+        let prefix = ClusterChannel.prefix(schema: database.schema)
+        return try await database.transaction("registering \(presence.clientID)", statements: 3) { connection in
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(hashtext('qf_device_session'), hashtext(\(presence.clientID)))",
                 logger: logger)
@@ -62,6 +66,11 @@ public final class PostgresClientDirectory: ClientDirectory {
                 if try cells[1].decode(String?.self) != nil {
                     registration.replaced = try Self.decode(row, from: 1)
                 }
+            }
+            if let replaced = registration.replaced, replaced.node != presence.node {
+                let notice = ClusterNotice.supersede(clientID: presence.clientID, epoch: registration.epoch)
+                try await connection.query(
+                    "SELECT pg_notify(\(prefix + replaced.node), \(notice.payload))", logger: logger)
             }
             return registration
         }

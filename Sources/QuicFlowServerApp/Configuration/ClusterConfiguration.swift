@@ -23,8 +23,14 @@ public struct ClusterConfiguration: Sendable {
         self.schema = schema
     }
 
-    /// Whether `id` is a node id: 1 to 64 of letters, digits, `.`, `_` and `-`.
+    /// Whether `id` is a node id: 1 to 32 of letters, digits, `.`, `_` and
+    /// `-` (it is part of a notification channel's name, at most 63 bytes).
     static func isNodeID(_ id: String) -> Bool {
-        (1...64).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+        (1...32).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+    }
+
+    /// Whether `name` is a schema name: 1 to 20 letters, digits and `_`.
+    static func isSchemaName(_ name: String) -> Bool {
+        (1...20).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 }

@@ -279,13 +279,13 @@ public struct ServerSettings: Sendable, Hashable {
         let node = nodeID ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
         if !ClusterConfiguration.isNodeID(node) {
             let source = nodeID == nil ? "the host name '\(node)' (the default node id)" : "'\(node)'"
-            problems.report("cluster.node_id", "\(source) is not a node id: use 1 to 64 letters, digits, '.', '_' or '-' (node_id or --node-id)")
+            problems.report("cluster.node_id", "\(source) is not a node id: use 1 to 32 letters, digits, '.', '_' or '-' (node_id or --node-id)")
         }
         if clusterLease < .seconds(2) {
             problems.report("cluster.lease", "the lease (\(DurationParser.format(clusterLease))) must be at least 2s: a node beats every quarter of it, and a shorter one declares live nodes dead")
         }
-        if let clusterSchema, !ClusterConfiguration.isNodeID(clusterSchema) || clusterSchema.contains("-") || clusterSchema.contains(".") {
-            problems.report("cluster.schema", "'\(clusterSchema)' is not a plain schema name (letters, digits, _)")
+        if let clusterSchema, !ClusterConfiguration.isSchemaName(clusterSchema) {
+            problems.report("cluster.schema", "'\(clusterSchema)' is not a schema name: use 1 to 20 letters, digits or _")
         }
         let url: ClusterDatabaseURL
         do {

@@ -16,6 +16,11 @@ struct ClusterNodesTests {
         let harness: ServerHarness
         let schema: String
         let ports = [TestPorts.restartable(), TestPorts.restartable()]
+        /// Node ids unique to this test: application names and channels are server-wide.
+        let names: [String] = {
+            let tag = UUID().uuidString.prefix(6).lowercased()
+            return ["a-\(tag)", "b-\(tag)"]
+        }()
 
         init() async throws {
             harness = try ServerHarness()
@@ -28,7 +33,7 @@ struct ClusterNodesTests {
 
         func start(_ index: Int, hook: DeviceMessageRepeatTests.RecordingHook? = nil) async throws -> ServerHarness.Running {
             try await harness.start(
-                hook: hook?.configuration, port: ports[index], cluster: try cluster(index == 0 ? "node-a" : "node-b"))
+                hook: hook?.configuration, port: ports[index], cluster: try cluster(names[index]))
         }
     }
 
@@ -42,16 +47,16 @@ struct ClusterNodesTests {
 
         try await eventually("node B lists the device on node A") {
             let clients = try JSONSerialization.jsonObject(with: Data(try await b.admin.request("GET", "/v1/clients").body)) as? [[String: Any]]
-            return clients?.first?["client_id"] as? String == "device-p" && clients?.first?["node"] as? String == "node-a"
+            return clients?.first?["client_id"] as? String == "device-p" && clients?.first?["node"] as? String == nodes.names[0]
         }
         let one = try await b.admin.request("GET", "/v1/clients/device-p")
         #expect(one.status == 200)
-        #expect(try one.json()["node"] as? String == "node-a")
+        #expect(try one.json()["node"] as? String == nodes.names[0])
 
         let cluster = try await b.admin.request("GET", "/v1/cluster").json()
-        #expect(cluster["node"] as? String == "node-b")
+        #expect(cluster["node"] as? String == nodes.names[1])
         let listed = try #require(cluster["nodes"] as? [[String: Any]])
-        #expect(listed.map { $0["node"] as? String } == ["node-a", "node-b"])
+        #expect(listed.map { $0["node"] as? String } == nodes.names)
         #expect(listed.map { $0["alive"] as? Bool } == [true, true])
         #expect(listed.map { $0["devices"] as? Int } == [1, 0])
         #expect(listed.allSatisfy { ($0["heartbeat_age_ms"] as? Int).map { $0 >= 0 } == true })
@@ -128,7 +133,7 @@ struct ClusterNodesTests {
         let reply = try await b.admin.post(
             "/v1/clients/device-o/messages", #"{"type": "command", "payload": "x", "wait_ack": true, "queue_if_offline": true}"#)
         #expect(reply.status == 409)
-        #expect(String(decoding: reply.body, as: UTF8.self).contains("node node-a"))
+        #expect(String(decoding: reply.body, as: UTF8.self).contains("node \(nodes.names[0])"))
         #expect(await b.app.server.metrics().messagesSent == 0)
         let direct = try await a.admin.post("/v1/clients/device-o/messages", #"{"type": "command", "payload": "x", "wait_ack": true}"#)
         #expect(try direct.json()["result"] as? String == "ran x")

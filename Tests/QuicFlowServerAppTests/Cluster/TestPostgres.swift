@@ -48,7 +48,7 @@ enum TestPostgres {
 
     /// A new, empty schema.
     static func makeSchema() async throws -> String {
-        let name = "qf_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        let name = "qft_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
         try await admin.get().createSchema(name)
         return name
     }
@@ -72,5 +72,17 @@ enum TestPostgres {
         let running: Task<Void, Never>
 
         func stop() { running.cancel() }
+    }
+}
+
+extension TestPostgres {
+    /// How many listening connections node `node` has open.
+    static func listeners(of node: String) async throws -> Int {
+        try await admin.get().countBackends(applicationName: "quicflow-\(node)/listen")
+    }
+
+    /// Kills the listening backends of `node`.
+    static func terminateListeners(of node: String) async throws -> Int {
+        try await admin.get().terminateBackends(applicationName: "quicflow-\(node)/listen")
     }
 }

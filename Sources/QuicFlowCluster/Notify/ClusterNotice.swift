@@ -1,0 +1,28 @@
+/// What one node tells another through PostgreSQL's NOTIFY. A payload
+/// names rows and ids, never data: NOTIFY carries at most 8,000 bytes, and
+/// every path also works by reading the tables when a notice is lost.
+public enum ClusterNotice: Sendable, Hashable {
+    /// Close your session of `clientID` if its epoch is below `epoch`: the
+    /// device registered again on another node (`close:EPOCH:CLIENT`).
+    case supersede(clientID: String, epoch: Int64)
+
+    /// Parses a payload; `nil` for one this build does not know (a newer
+    /// node's), which the listener logs and skips.
+    public init?(payload: String) {
+        let parts = payload.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        switch parts.first {
+        case "close" where parts.count == 3:
+            guard let epoch = Int64(parts[1]), !parts[2].isEmpty else { return nil }
+            self = .supersede(clientID: String(parts[2]), epoch: epoch)
+        default:
+            return nil
+        }
+    }
+
+    /// The payload.
+    public var payload: String {
+        switch self {
+        case .supersede(let clientID, let epoch): "close:\(epoch):\(clientID)"
+        }
+    }
+}
