@@ -178,6 +178,24 @@ package struct ConfigurationTable {
         return valid ? result : nil
     }
 
+    /// Reports a problem with element `index` of the array at `key`
+    /// ("server.address[1]: ...").
+    package func report(_ key: String, index: Int, _ text: String) {
+        problems.report("\(fullName(key))[\(index)]", text)
+    }
+
+    /// A string, or an array of strings (`address = "a"` or
+    /// `address = ["a", "b"]`); always an array.
+    package func stringOrStrings(_ key: String) -> [String]? {
+        guard let value = table?[key] else { return nil }
+        if let text = value.string { return [text] }
+        guard value.array != nil else {
+            report(key, "expected a string or an array of strings, got \(Self.describe(value))")
+            return nil
+        }
+        return strings(key)
+    }
+
     /// A table of strings ("env"); each value that is not a string, and
     /// each name that cannot be an environment variable, is reported.
     package func stringTable(_ key: String) -> [String: String]? {

@@ -103,12 +103,24 @@ public final class ServerApp: Sendable {
         if let cluster {
             let server = self.server
             let directory = self.directory
+            let router = cluster.router
+            router.deliverLocally { message, clientID in
+                let response = try await server.send(message, to: clientID)
+                return message.waitAck ? response : nil
+            }
             cluster.handleNotices(
-                caughtUp: { await Self.reconcileSessions(server: server, directory: directory) },
+                caughtUp: {
+                    await Self.reconcileSessions(server: server, directory: directory)
+                    await router.catchUp()
+                },
                 notice: { notice in
                     switch notice {
                     case .supersede(let clientID, let epoch):
                         await server.supersede(clientID: clientID, epoch: epoch)
+                    case .deliver(let msgID):
+                        router.requestDelivery(msgID)
+                    case .done(let msgID):
+                        router.completed(msgID)
                     }
                 })
         }

@@ -30,7 +30,10 @@ public actor BackboneClient {
     /// An endpoint the caller owns and shares between clients; never closed here.
     private let sharedEndpoint: QUICEndpoint?
     private var connection: QUICConnection?
-    private var target: (host: String, port: Int, serverName: String?)?
+    /// The servers it may connect to, and the one it uses now: a failed
+    /// connection attempt moves on to the next (a cluster's address list).
+    private var targets: [ServerEndpoint] = []
+    private var targetIndex = 0
     private var supervisor: Task<Void, Never>?
     /// Bumped for every new connection, so that news of an old one is ignored.
     private var generation = 0
@@ -87,12 +90,26 @@ public actor BackboneClient {
     /// connected, a lost connection is re-established in the background
     /// (when ``ClientConfiguration/reconnectEnabled``).
     public func connect(host: String, port: Int = 8474, serverName: String? = nil) async throws {
+        try await connect(to: [ServerEndpoint(host: host, port: port, serverName: serverName)])
+    }
+
+    /// Connects to `servers[first]` and registers; throws if this first
+    /// attempt fails. Once connected, a lost connection is re-established
+    /// in the background: each failed attempt moves on to the next server
+    /// of the list (wrapping around), and the backoff keeps growing across
+    /// the list, as Paho's `serverURIs` do.
+    public func connect(to servers: [ServerEndpoint], startingAt first: Int = 0) async throws {
         guard state == .idle, !wantsConnection else {
             throw QuicFlowError(.invalidConfiguration, "the client is already \(state); disconnect() first")
         }
+        guard !servers.isEmpty else {
+            throw QuicFlowError(.invalidConfiguration, "no server to connect to; give at least one address")
+        }
         wantsConnection = true
         state = .connecting
-        target = (host, port, serverName)
+        targets = servers
+        targetIndex = ((first % servers.count) + servers.count) % servers.count
+        let host = servers.contains { $0.host.contains(":") } ? "::" : "0.0.0.0"
         do {
             let endpoint: QUICEndpoint
             if let sharedEndpoint {
@@ -100,7 +117,7 @@ public actor BackboneClient {
             } else {
                 do {
                     endpoint = try await QUICEndpoint.client(
-                        host: host.contains(":") ? "::" : "0.0.0.0", configuration: configuration.endpointConfiguration,
+                        host: host, configuration: configuration.endpointConfiguration,
                         logger: logger)
                 } catch let error as QUICError where error.code == .tlsConfiguration || error.code == .invalidConfiguration {
                     // A certificate that does not match its key, an unreadable CA:
@@ -194,19 +211,25 @@ public actor BackboneClient {
 
     // MARK: - Connection lifecycle
 
+    /// The server it is connected to, or tries next.
+    public var currentServer: ServerEndpoint? {
+        targets.isEmpty ? nil : targets[targetIndex]
+    }
+
     /// Dials, registers, and starts the session's tasks.
     private func establish() async throws {
-        guard let endpoint, let target else {
+        guard let endpoint, !targets.isEmpty else {
             throw QuicFlowError(.notConnected, "the client was disconnected")
         }
+        let target = targets[targetIndex]
         if configuration.insecureSkipVerify {
-            logger.warning("connecting WITHOUT verifying the server's certificate (insecureSkipVerify)", metadata: ["server": "\(target.host):\(target.port)"])
+            logger.warning("connecting WITHOUT verifying the server's certificate (insecureSkipVerify)", metadata: ["server": "\(target)"])
         }
         let connection: QUICConnection
         do {
             connection = try await endpoint.connect(host: target.host, port: target.port, serverName: target.serverName)
         } catch {
-            throw QuicFlowError(.connectionLost, "cannot connect to \(target.host):\(target.port): \(error)")
+            throw QuicFlowError(.connectionLost, "cannot connect to \(target): \(error)")
         }
         do {
             try await ping(connection)
@@ -231,6 +254,7 @@ public actor BackboneClient {
         let current = generation
         self.connection = connection
         state = .connected
+        hooks.onConnectedTo?(target)
         hooks.onConnect?()
         logger.info("connected to the backbone", metadata: ["server": "\(connection.remoteAddress)"])
         // Unstructured because connect() returns while the session runs;
@@ -339,6 +363,8 @@ public actor BackboneClient {
             } catch {
                 logger.warning("reconnect failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
                 hooks.onReconnectFailed?(attempt, "\(error)")
+                // The next attempt goes to the next server of the list.
+                targetIndex = (targetIndex + 1) % targets.count
             }
         }
     }

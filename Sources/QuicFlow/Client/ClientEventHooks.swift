@@ -2,6 +2,8 @@
 public struct ClientEventHooks: Sendable {
     /// The client registered with the server.
     public var onConnect: (@Sendable () -> Void)?
+    /// Just before ``onConnect``: which server of the list it connected to.
+    public var onConnectedTo: (@Sendable (ServerEndpoint) -> Void)?
     /// The connection was lost or closed, with why.
     public var onDisconnect: (@Sendable (_ reason: String) -> Void)?
     /// A reconnect attempt starts (1, 2, …).

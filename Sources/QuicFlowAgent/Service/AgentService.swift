@@ -121,7 +121,8 @@ public actor AgentService: Service {
         // previous (killed) agent last wrote as this one's state.
         let server = configuration.server
         try await outbox.setStates([
-            .serverAddress: "\(server.host):\(server.port)", .connectionState: "connecting", .connectedSince: nil,
+            .serverAddress: server.servers.map(\.description).joined(separator: ", "), .connectionState: "connecting",
+            .connectedSince: nil,
             .nextRetryAt: nil, .reconnectAttempts: "0",
         ])
         await setUpClient()
@@ -227,6 +228,9 @@ public actor AgentService: Service {
         var hooks = ClientEventHooks()
         let wake = wakeDelivery
         let logger = self.logger
+        hooks.onConnectedTo = { [weak self] server in
+            self?.record([.serverAddress: server.description])
+        }
         hooks.onConnect = { [weak self] in
             wake.signal()
             self?.record([
@@ -277,14 +281,18 @@ public actor AgentService: Service {
     /// - Returns: the configuration error that no retry can fix (a
     ///   certificate that does not match its key, an unreadable CA file),
     ///   which stops the agent; `nil` once connected or shutting down.
+    /// With several addresses it starts at a random one (so that a fleet
+    /// spreads over the nodes) and moves to the next after each failure.
     private func connectUntilConnected() async -> AgentError? {
-        let server = configuration.server
+        let servers = configuration.server.servers
         let backoff = configuration.reconnect.backoff
         var attempt = 0
+        var index = Int.random(in: 0..<max(servers.count, 1))
         while !Task.isCancelled && accepting {
+            let server = servers[index % servers.count]
             do {
-                try await client.connect(host: server.host, port: server.port, serverName: server.serverName)
-                servingSignal.yield("connected to \(server.host):\(server.port) as \(configuration.clientID)")
+                try await client.connect(to: servers, startingAt: index)
+                servingSignal.yield("connected to \(server) as \(configuration.clientID)")
                 return nil
             } catch {
                 if let misconfigured = Self.unfixable(error) {
@@ -293,9 +301,12 @@ public actor AgentService: Service {
                 }
                 attempt += 1
                 let delay = backoff.delay(attempt: attempt)
-                logger.warning("cannot connect to the backbone", metadata: ["attempt": "\(attempt)", "error": "\(error)", "retry_in": "\(delay.logText)"])
+                logger.warning("cannot connect to the backbone", metadata: [
+                    "server": "\(server)", "attempt": "\(attempt)", "error": "\(error)", "retry_in": "\(delay.logText)",
+                ])
                 record([.lastError: "\(error)", .reconnectAttempts: String(attempt), .nextRetryAt: self.millis(after: delay)])
-                servingSignal.yield("connecting to \(server.host):\(server.port), retrying: \(error)")
+                servingSignal.yield("connecting to \(server), retrying: \(error)")
+                index += 1
                 try? await clock.sleep(for: delay)
             }
         }

@@ -1,4 +1,5 @@
 public import Foundation
+import QuicFlow
 import QuicFlowHooks
 import QuicFlowDataDirectory
 
@@ -20,7 +21,8 @@ public struct AgentStatus: Sendable, Hashable, Codable {
     public var connectionState: String
     /// The id the agent registers with.
     public var clientID: String
-    /// The backbone's `host:port`.
+    /// The backbone server it is on, `host:port`; while it connects, every
+    /// address it may try, comma-separated.
     public var serverAddress: String
     /// When the current session was established.
     public var connectedSince: Date?
@@ -136,7 +138,9 @@ public struct AgentStatus: Sendable, Hashable, Codable {
             agentPID: holder.flatMap { $0.pid > 0 ? $0.pid : nil },
             connectionState: running ? (recorded ?? "connecting") : (recorded == nil ? "never started" : "stopped"),
             clientID: configuration.clientID,
-            serverAddress: "\(configuration.server.host):\(configuration.server.port)",
+            // The server it is on (or the list it is trying); the configured ones when not running.
+            serverAddress: (running && !stale ? state[.serverAddress] : nil)
+                ?? configuration.server.servers.map(\.description).joined(separator: ", "),
             connectedSince: running && !stale ? time(.connectedSince) : nil,
             lastError: state[.lastError],
             nextRetryAt: running && !stale ? time(.nextRetryAt) : nil,

@@ -120,7 +120,7 @@ public final class ClusterDatabase: Sendable {
         case .success(let value)?:
             figures.withLock {
                 $0.statements += statements
-                $0.latencySum += Double(elapsed.wholeMilliseconds) / 1_000
+                $0.latencySum += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 $0.latencyCount += 1
             }
             return value

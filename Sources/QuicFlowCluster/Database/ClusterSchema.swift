@@ -41,10 +41,11 @@ public enum ClusterSchema {
                 created_at double precision NOT NULL, expires_at double precision,
                 updated_at double precision NOT NULL, status text, result bytea, error text,
                 late boolean NOT NULL DEFAULT false, origin_node text NOT NULL DEFAULT '',
-                claimed_by text, claimed_until bigint)
+                wait_ack boolean NOT NULL DEFAULT true, claimed_by text)
             """,
             "CREATE INDEX qf_message_queued ON qf_message (client_id, seq) WHERE state = 'queued'",
             "CREATE INDEX qf_message_finished ON qf_message (updated_at) WHERE state <> 'queued'",
+            "CREATE INDEX qf_message_routed ON qf_message (claimed_by) WHERE state = 'routed'",
             """
             CREATE TABLE qf_received (
                 client_id text NOT NULL, msg_id text NOT NULL, state text NOT NULL, run_id text NOT NULL,

@@ -22,6 +22,8 @@ public final class ClusterNode: Service, Sendable {
     private let clock: any Clock<Duration>
     /// Hears this node's notices once it has joined.
     public let listener: ClusterListener
+    /// Cross-node unicast, both ways.
+    public let router: ClusterRouter
     /// What to do with a notice, and after each (re)LISTEN; set by ``handleNotices(caughtUp:notice:)``.
     private let handlers = Mutex<NoticeHandlers?>(nil)
 
@@ -42,6 +44,7 @@ public final class ClusterNode: Service, Sendable {
         self.database = database
         self.registry = NodeRegistry(database, run: run, lease: lease, wallClock: wallClock)
         self.heartbeatInterval = lease / 4
+        self.router = ClusterRouter(database: database, nodeID: run.nodeID, wallClock: wallClock, logger: logger)
         self.listener = ClusterListener(
             database: database, channel: ClusterChannel.node(run.nodeID, schema: database.schema), logger: logger)
         self.logger = logger
@@ -86,6 +89,7 @@ public final class ClusterNode: Service, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.database.run() }
             try await self.join()
+            group.addTask { await self.router.runDeliveries() }
             if let handlers = self.handlers.withLock({ $0 }) {
                 group.addTask {
                     await cancelWhenGracefulShutdown {

@@ -5,6 +5,10 @@ public enum ClusterNotice: Sendable, Hashable {
     /// Close your session of `clientID` if its epoch is below `epoch`: the
     /// device registered again on another node (`close:EPOCH:CLIENT`).
     case supersede(clientID: String, epoch: Int64)
+    /// A message for a device you hold waits in `qf_message` (`deliver:MSG_ID`).
+    case deliver(msgID: String)
+    /// The message you routed has its outcome in `qf_message` (`done:MSG_ID`).
+    case done(msgID: String)
 
     /// Parses a payload; `nil` for one this build does not know (a newer
     /// node's), which the listener logs and skips.
@@ -14,6 +18,14 @@ public enum ClusterNotice: Sendable, Hashable {
         case "close" where parts.count == 3:
             guard let epoch = Int64(parts[1]), !parts[2].isEmpty else { return nil }
             self = .supersede(clientID: String(parts[2]), epoch: epoch)
+        case "deliver" where parts.count >= 2:
+            let msgID = payload.dropFirst("deliver:".count)
+            guard !msgID.isEmpty else { return nil }
+            self = .deliver(msgID: String(msgID))
+        case "done" where parts.count >= 2:
+            let msgID = payload.dropFirst("done:".count)
+            guard !msgID.isEmpty else { return nil }
+            self = .done(msgID: String(msgID))
         default:
             return nil
         }
@@ -23,6 +35,8 @@ public enum ClusterNotice: Sendable, Hashable {
     public var payload: String {
         switch self {
         case .supersede(let clientID, let epoch): "close:\(epoch):\(clientID)"
+        case .deliver(let msgID): "deliver:\(msgID)"
+        case .done(let msgID): "done:\(msgID)"
         }
     }
 }

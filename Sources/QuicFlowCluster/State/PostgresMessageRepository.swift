@@ -118,7 +118,9 @@ public final class PostgresMessageRepository: MessageRepository {
             try cells[first + index].decode(T.self)
         }
         let stateText = try cell(5, String.self)
-        guard let state = MessageState(rawValue: stateText) else {
+        // A cross-node unicast on its way to the holding node (ClusterRouter)
+        // is, to a reader, a message waiting to be delivered.
+        guard let state = stateText == "routed" ? .queued : MessageState(rawValue: stateText) else {
             throw ClusterError(.schema, "the cluster's message table holds a message in an unknown state '\(stateText)'")
         }
         return StoredMessage(

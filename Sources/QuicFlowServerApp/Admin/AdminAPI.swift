@@ -32,6 +32,9 @@ enum AdminAPI {
                     .gauge, "quicflow_queued_messages", help: "Messages waiting in the store for offline clients.",
                     value: Int64(queued)))
             }
+            if let cluster {
+                daemon += await clusterFigures(cluster)
+            }
             let text = await server.prometheusText(adding: daemon)
             return Hummingbird.Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -81,11 +84,10 @@ enum AdminAPI {
                 throw HTTPError(.badRequest, message: error.message)
             }
             if let cluster, await server.clientInfo(id) == nil,
-               let presence = try await clusterCall({ try await cluster.directory.lookup(id) }), presence.node != cluster.nodeID
+               let presence = try await clusterCall({ try await cluster.directory.lookup(id) }), presence.node != cluster.nodeID,
+               let reply = try await routeAcrossNodes(message, to: id, via: presence.node, cluster: cluster, queued: ttl != nil)
             {
-                // Cross-node routing is not built yet: say where the device is
-                // rather than queue a message it would get only on its next connect.
-                throw HTTPError(.conflict, message: "client \(id) is connected to node \(presence.node), not to this node (\(cluster.nodeID)); send through that node's admin API (quicflowctl cluster lists the nodes)")
+                return try reply.response(from: request, context: context)
             }
             let outcome: ForwardOutcome
             do {
@@ -165,6 +167,71 @@ enum AdminAPI {
             return AdminJSONBody(BroadcastReply(reached: await server.broadcast(message)))
         }
         return router
+    }
+
+    /// The cluster's figures on a node's `/metrics`: nodes alive (read now,
+    /// so absent when PostgreSQL does not answer), cross-node sends, and
+    /// what this node's PostgreSQL calls did.
+    private static func clusterFigures(_ cluster: ClusterView) async -> [PrometheusFigure] {
+        let database = cluster.node.database.statistics
+        var figures = [
+            PrometheusFigure(
+                .counter, "quicflow_cluster_cross_node_sends_total",
+                help: "Unicasts this node routed to a device held by another node.",
+                value: Int64(cluster.node.router.crossNodeSends)),
+            PrometheusFigure(
+                .counter, "quicflow_cluster_db_statements_total", help: "PostgreSQL statements this node ran.",
+                value: Int64(database.statements)),
+            PrometheusFigure(
+                .counter, "quicflow_cluster_db_errors_total",
+                help: "PostgreSQL calls that failed or ran out of time (timeouts included).", value: Int64(database.errors)),
+            PrometheusFigure(
+                .counter, "quicflow_cluster_db_timeouts_total", help: "PostgreSQL calls that ran out of time.",
+                value: Int64(database.timeouts)),
+            PrometheusFigure(
+                .gauge, "quicflow_cluster_db_round_trip_microseconds",
+                help: "Mean round trip of this node's PostgreSQL calls so far.",
+                value: database.latencyCount == 0 ? 0 : Int64(database.latencySum / Double(database.latencyCount) * 1e6)),
+            PrometheusFigure(
+                .counter, "quicflow_cluster_listener_connections_total",
+                help: "Times this node (re)opened its notification connection.",
+                value: Int64(cluster.node.listener.connectionCount)),
+        ]
+        if let nodes = try? await cluster.node.registry.nodes() {
+            figures.append(PrometheusFigure(
+                .gauge, "quicflow_cluster_nodes_alive", help: "Nodes whose heartbeat is younger than the lease.",
+                value: Int64(nodes.count { $0.alive })))
+        }
+        return figures
+    }
+
+    /// A unicast to a device that another node holds, through that node.
+    /// - Returns: the reply; `nil` when the device left that node before it
+    ///   was delivered and the caller asked to queue it (`queued`): the
+    ///   caller queues it then, for wherever the device comes back.
+    private static func routeAcrossNodes(
+        _ message: Message, to clientID: String, via node: String, cluster: ClusterView, queued: Bool
+    ) async throws -> AdminJSONBody<MessageReply>? {
+        let msgID = message.msgID ?? ""
+        let started = ContinuousClock.now
+        let outcome = try await clusterCall { try await cluster.node.router.send(message, to: clientID, via: node) }
+        let latency = ContinuousClock.now - started
+        switch outcome {
+        case .answered(let status, let result, let error):
+            let response = QuicFlow.Response(
+                status: QuicFlow.Response.Status(rawValue: status) ?? .failure, result: Array(result), error: error)
+            return AdminJSONBody(MessageReply(msgID: msgID, response: response, latency: latency))
+        case .sent:
+            return AdminJSONBody(MessageReply(msgID: msgID, response: nil, latency: latency))
+        case .notConnected(let reason):
+            if queued { return nil }
+            throw HTTPError(.notFound, message: "client \(clientID) is not connected (\(reason)); add \"queue_if_offline\": true to deliver when it connects")
+        case .noAnswer(taken: false):
+            if queued { return nil }
+            throw HTTPError(.gatewayTimeout, message: "node \(node), which holds client \(clientID), did not take message \(msgID) in time; it was not delivered and will not be; send it again")
+        case .noAnswer(taken: true):
+            throw HTTPError(.gatewayTimeout, message: "node \(node) sent message \(msgID) to client \(clientID) but no answer came in time; GET /v1/messages/\(msgID) shows its outcome once known")
+        }
     }
 
     /// A call that needs the cluster database: unavailable is 503 with

@@ -71,7 +71,7 @@ struct AgentConfigurationErrorTests {
             (server + "[heartbeat]\ninterval = 15", "heartbeat.interval: expected a duration string such as \"15s\", got integer 15"),
             (server + "[outbox]\nmax_age = 7", "outbox.max_age: expected a duration string such as \"7d\", got integer 7"),
             ("[server]\naddress = \"x\"\ninsecure_skip_verify = \"yes\"", "server.insecure_skip_verify: expected true or false, got string \"yes\""),
-            ("[server]\naddress = 8474", "server.address: expected a string, got integer 8474"),
+            ("[server]\naddress = 8474", "server.address: expected a string or an array of strings, got integer 8474"),
             (server + "[reconnect]\njitter = \"20%\"", "reconnect.jitter: expected a number, got string \"20%\""),
             (server + "[agent]\nclient_id = [\"a\"]", "agent.client_id: expected a string, got an array"),
             ("agent = \"edge\"\n" + server, "agent: expected a table, got string \"edge\""),

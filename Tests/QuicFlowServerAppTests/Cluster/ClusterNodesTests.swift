@@ -3,6 +3,7 @@ import QUICTestSupport
 import QuicFlow
 import QuicFlowCluster
 import QuicFlowCtl
+import QUICTransport
 @testable import QuicFlowServerApp
 import Testing
 
@@ -120,8 +121,8 @@ struct ClusterNodesTests {
         try await b.stop()
     }
 
-    @Test("a unicast to a device on another node says which node holds it (cross-node routing comes next), never queues it unseen")
-    func otherNode() async throws {
+    @Test("a unicast through node B to a device on node A reaches it and brings its answer back to B; both nodes find its outcome; one-way too")
+    func crossNode() async throws {
         let nodes = try await TwoNodes()
         let a = try await nodes.start(0)
         let b = try await nodes.start(1)
@@ -131,14 +132,73 @@ struct ClusterNodesTests {
             try await b.admin.request("GET", "/v1/clients/device-o").status == 200
         }
         let reply = try await b.admin.post(
-            "/v1/clients/device-o/messages", #"{"type": "command", "payload": "x", "wait_ack": true, "queue_if_offline": true}"#)
-        #expect(reply.status == 409)
-        #expect(String(decoding: reply.body, as: UTF8.self).contains("node \(nodes.names[0])"))
+            "/v1/clients/device-o/messages", #"{"type": "command", "payload": "x", "wait_ack": true, "timeout_ms": 5000}"#)
+        #expect(reply.status == 200)
+        let answer = try reply.json()
+        #expect(answer["status"] as? String == "success")
+        #expect(answer["result"] as? String == "ran x")
+        let msgID = try #require(answer["msg_id"] as? String)
+        for node in [a, b] {
+            let record = try await node.admin.request("GET", "/v1/messages/\(msgID)").json()
+            #expect(record["state"] as? String == "delivered")
+            #expect(record["result"] as? String == "ran x")
+        }
+        #expect(await a.app.server.metrics().messagesSent == 1, "node A sent it to its device")
         #expect(await b.app.server.metrics().messagesSent == 0)
-        let direct = try await a.admin.post("/v1/clients/device-o/messages", #"{"type": "command", "payload": "x", "wait_ack": true}"#)
-        #expect(try direct.json()["result"] as? String == "ran x")
+
+        let oneWay = try await b.admin.post("/v1/clients/device-o/messages", #"{"type": "command", "payload": "y", "wait_ack": false}"#)
+        #expect(oneWay.status == 200)
+        #expect(try oneWay.json()["status"] as? String == "sent")
+        try await eventually("node A sent the one-way message") { await a.app.server.metrics().messagesSent == 2 }
+        let metrics = String(decoding: try await b.admin.request("GET", "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("quicflow_cluster_cross_node_sends_total 2"))
+        #expect(metrics.contains("quicflow_cluster_nodes_alive 2"))
+        #expect(metrics.contains("quicflow_cluster_listener_connections_total 1"))
         await device.disconnect()
         try await a.stop()
         try await b.stop()
+    }
+
+    @Test("a lost done-notice costs time, not the answer: the caller reads the row when its wait ends")
+    func lostNotice() async throws {
+        let nodes = try await TwoNodes()
+        let a = try await nodes.start(0)
+        let device = try await nodes.harness.device("device-n")
+        try await nodes.harness.connect(device, port: nodes.ports[0])
+        try await eventually("node A has the device") { await a.app.server.clientInfo("device-n") != nil }
+        // A caller whose node never listens: node A's done-notice reaches nobody.
+        let database = ClusterDatabase(
+            url: try TestPostgres.serverURL(), password: nil, applicationName: "quicflow-ghost", schema: nodes.schema,
+            callTimeout: .seconds(10), logger: TestPostgres.logger)
+        let pool = Task { await database.run() }
+        defer { pool.cancel() }
+        let router = ClusterRouter(database: database, nodeID: "ghost", logger: TestPostgres.logger)
+        var message = Message(type: .command, text: "z", waitAck: true, timeout: .seconds(1))
+        message.msgID = "lost-1"
+        let started = ContinuousClock.now
+        let outcome = try await router.send(message, to: "device-n", via: nodes.names[0])
+        #expect(outcome == .answered(status: "success", result: Data("ran z".utf8), error: ""))
+        #expect(ContinuousClock.now - started >= .seconds(2), "it waited out its timeout and a second, then read the row")
+        await device.disconnect()
+        try await a.stop()
+    }
+
+    @Test("a message no node takes in time is certainly not delivered: the caller expires its row, and a late claim finds nothing")
+    func notTaken() async throws {
+        let nodes = try await TwoNodes()
+        let a = try await nodes.start(0)
+        let database = ClusterDatabase(
+            url: try TestPostgres.serverURL(), password: nil, applicationName: "quicflow-caller", schema: nodes.schema,
+            callTimeout: .seconds(10), logger: TestPostgres.logger)
+        let pool = Task { await database.run() }
+        defer { pool.cancel() }
+        let router = ClusterRouter(database: database, nodeID: "caller", logger: TestPostgres.logger)
+        var message = Message(type: .command, text: "w", waitAck: true, timeout: .seconds(1))
+        message.msgID = "untaken-1"
+        // Routed to a node that does not exist: nobody hears it.
+        #expect(try await router.send(message, to: "device-u", via: "nobody") == .noAnswer(taken: false))
+        let record = try await a.admin.request("GET", "/v1/messages/untaken-1").json()
+        #expect(record["state"] as? String == "expired")
+        try await a.stop()
     }
 }
