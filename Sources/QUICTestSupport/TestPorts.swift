@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Ports for tests that stop a server and start it again on the same port.
 ///
@@ -9,11 +10,17 @@ import NIOPosix
 /// EADDRINUSE. Ports below the ephemeral range (Linux: 32768 and up) are
 /// never picked that way.
 public enum TestPorts {
-    /// A UDP port in 20000..<32000 that is free on 127.0.0.1 right now.
+    /// Ports already handed out in this process: a port a test holds while
+    /// its server is down looks free, and must not go to another test.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A UDP port in 20000..<32000 that is free on 127.0.0.1 right now and
+    /// that no other caller in this process was given.
     public static func restartable() -> Int {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<1_000 {
             let port = Int.random(in: 20_000..<32_000, using: &generator)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
             if isFree(port) { return port }
         }
         return 0
