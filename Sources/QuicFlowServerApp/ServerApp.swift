@@ -108,10 +108,13 @@ public final class ServerApp: Sendable {
                 let response = try await server.send(message, to: clientID)
                 return message.waitAck ? response : nil
             }
+            let broadcaster = cluster.broadcaster
+            broadcaster.broadcastLocally { message in await server.broadcast(message) }
             cluster.handleNotices(
                 caughtUp: {
                     await Self.reconcileSessions(server: server, directory: directory)
                     await router.catchUp()
+                    await broadcaster.catchUp()
                 },
                 notice: { notice in
                     switch notice {
@@ -121,6 +124,10 @@ public final class ServerApp: Sendable {
                         router.requestDelivery(msgID)
                     case .done(let msgID):
                         router.completed(msgID)
+                    case .broadcast(let id):
+                        broadcaster.requestBroadcast(id)
+                    case .tally(let id):
+                        broadcaster.tallied(id)
                     }
                 })
         }

@@ -53,6 +53,16 @@ public enum ClusterSchema {
                 PRIMARY KEY (client_id, msg_id))
             """,
             """
+            CREATE TABLE qf_broadcast (
+                id bigserial PRIMARY KEY, type text NOT NULL, payload bytea NOT NULL, origin_node text NOT NULL,
+                nodes integer NOT NULL, created_at double precision NOT NULL)
+            """,
+            """
+            CREATE TABLE qf_broadcast_result (
+                broadcast_id bigint NOT NULL, node_id text NOT NULL, reached integer NOT NULL,
+                PRIMARY KEY (broadcast_id, node_id))
+            """,
+            """
             CREATE TABLE qf_event (
                 id bigserial PRIMARY KEY, at bigint NOT NULL, node_id text NOT NULL, body bytea NOT NULL)
             """,

@@ -24,6 +24,8 @@ public final class ClusterNode: Service, Sendable {
     public let listener: ClusterListener
     /// Cross-node unicast, both ways.
     public let router: ClusterRouter
+    /// Cluster-wide broadcast.
+    public let broadcaster: ClusterBroadcaster
     /// What to do with a notice, and after each (re)LISTEN; set by ``handleNotices(caughtUp:notice:)``.
     private let handlers = Mutex<NoticeHandlers?>(nil)
 
@@ -45,8 +47,12 @@ public final class ClusterNode: Service, Sendable {
         self.registry = NodeRegistry(database, run: run, lease: lease, wallClock: wallClock)
         self.heartbeatInterval = lease / 4
         self.router = ClusterRouter(database: database, nodeID: run.nodeID, wallClock: wallClock, logger: logger)
+        self.broadcaster = ClusterBroadcaster(
+            database: database, nodeID: run.nodeID, lease: lease, wallClock: wallClock, logger: logger)
         self.listener = ClusterListener(
-            database: database, channel: ClusterChannel.node(run.nodeID, schema: database.schema), logger: logger)
+            database: database,
+            channels: [ClusterChannel.node(run.nodeID, schema: database.schema), ClusterChannel.all(schema: database.schema)],
+            logger: logger)
         self.logger = logger
         self.clock = clock
     }
@@ -90,6 +96,7 @@ public final class ClusterNode: Service, Sendable {
             group.addTask { await self.database.run() }
             try await self.join()
             group.addTask { await self.router.runDeliveries() }
+            group.addTask { await self.broadcaster.runBroadcasts() }
             if let handlers = self.handlers.withLock({ $0 }) {
                 group.addTask {
                     await cancelWhenGracefulShutdown {

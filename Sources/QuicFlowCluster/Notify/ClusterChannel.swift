@@ -7,6 +7,12 @@ public enum ClusterChannel {
         "qf.\(schema ?? "public")."
     }
 
+    /// The channel every node of the cluster in `schema` hears (broadcasts).
+    /// No node channel can be it: theirs end in `.NODE`.
+    public static func all(schema: String?) -> String {
+        "qf.\(schema ?? "public")"
+    }
+
     /// The channel on which `nodeID` hears about work for it.
     public static func node(_ nodeID: String, schema: String?) -> String {
         prefix(schema: schema) + nodeID

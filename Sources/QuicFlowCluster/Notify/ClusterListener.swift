@@ -14,18 +14,18 @@ import Synchronization
 /// missed meanwhile. Its backend shows as `quicflow-NODE/listen`. A probe (`SELECT 1`, bounded) every few seconds finds
 /// a connection that died without a word (a network partition).
 public final class ClusterListener: Sendable {
-    /// The channel it listens on.
-    public let channel: String
+    /// The channels it listens on: its node's own, and the all-nodes one.
+    public let channels: [String]
     private let database: ClusterDatabase
     private let logger: Logger
     private let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), jitter: 0.2)
     private let probeInterval: Duration
     private let connections = Atomic<Int>(0)
 
-    /// A listener on `channel` through `database`'s server.
-    public init(database: ClusterDatabase, channel: String, probeInterval: Duration = .seconds(5), logger: Logger) {
+    /// A listener on `channels` through `database`'s server.
+    public init(database: ClusterDatabase, channels: [String], probeInterval: Duration = .seconds(5), logger: Logger) {
         self.database = database
-        self.channel = channel
+        self.channels = channels
         self.probeInterval = probeInterval
         self.logger = logger
     }
@@ -48,7 +48,7 @@ public final class ClusterListener: Sendable {
                 return
             } catch {
                 logger.warning("lost the cluster's notification connection; reconnecting", metadata: [
-                    "channel": "\(channel)", "error": "\(ClusterDatabase.describe(error, what: "listening").message)",
+                    "channels": "\(channels)", "error": "\(ClusterDatabase.describe(error, what: "listening").message)",
                 ])
             }
             let delay = backoff.delay(attempt: attempt)
@@ -84,10 +84,14 @@ public final class ClusterListener: Sendable {
         on connection: PostgresConnection, caughtUp: @escaping @Sendable () async -> Void,
         notice: @escaping @Sendable (ClusterNotice) async -> Void
     ) async throws {
+        // Every channel LISTENs before the catch-up, so that nothing sent
+        // after the catch-up read the tables can be missed.
+        let listening = ListeningCount(channels.count, then: caughtUp)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await connection.listen(on: self.channel) { notifications in
-                    await caughtUp()
+            for channel in channels {
+              group.addTask {
+                try await connection.listen(on: channel) { notifications in
+                    await listening.one()
                     for try await notification in notifications {
                         guard let parsed = ClusterNotice(payload: notification.payload) else {
                             self.logger.notice("a cluster notice this node does not know; skipped", metadata: [
@@ -98,6 +102,7 @@ public final class ClusterListener: Sendable {
                         await notice(parsed)
                     }
                 }
+              }
             }
             group.addTask { try await self.probe(connection) }
             // Whichever ends first (the connection failed, or the probe found

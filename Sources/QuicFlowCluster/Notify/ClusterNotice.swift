@@ -9,6 +9,10 @@ public enum ClusterNotice: Sendable, Hashable {
     case deliver(msgID: String)
     /// The message you routed has its outcome in `qf_message` (`done:MSG_ID`).
     case done(msgID: String)
+    /// Send broadcast `id` (a `qf_broadcast` row) to your devices (`broadcast:ID`, on the all-nodes channel).
+    case broadcast(id: Int64)
+    /// A node wrote its count for your broadcast `id` (`tally:ID`).
+    case tally(id: Int64)
 
     /// Parses a payload; `nil` for one this build does not know (a newer
     /// node's), which the listener logs and skips.
@@ -22,6 +26,12 @@ public enum ClusterNotice: Sendable, Hashable {
             let msgID = payload.dropFirst("deliver:".count)
             guard !msgID.isEmpty else { return nil }
             self = .deliver(msgID: String(msgID))
+        case "broadcast" where parts.count == 2:
+            guard let id = Int64(parts[1]) else { return nil }
+            self = .broadcast(id: id)
+        case "tally" where parts.count == 2:
+            guard let id = Int64(parts[1]) else { return nil }
+            self = .tally(id: id)
         case "done" where parts.count >= 2:
             let msgID = payload.dropFirst("done:".count)
             guard !msgID.isEmpty else { return nil }
@@ -37,6 +47,8 @@ public enum ClusterNotice: Sendable, Hashable {
         case .supersede(let clientID, let epoch): "close:\(epoch):\(clientID)"
         case .deliver(let msgID): "deliver:\(msgID)"
         case .done(let msgID): "done:\(msgID)"
+        case .broadcast(let id): "broadcast:\(id)"
+        case .tally(let id): "tally:\(id)"
         }
     }
 }

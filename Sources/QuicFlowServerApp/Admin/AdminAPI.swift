@@ -164,6 +164,12 @@ enum AdminAPI {
             } catch let error as AdminRequestError {
                 throw HTTPError(.badRequest, message: error.message)
             }
+            if let cluster {
+                // Every node's devices; one NOTIFY, each node sends to its own.
+                let timeout = message.timeout ?? server.configuration.defaultMessageTimeout
+                let tally = try await clusterCall { try await cluster.node.broadcaster.broadcast(message, timeout: timeout) }
+                return AdminJSONBody(BroadcastReply(reached: tally.reached, nodes: tally.nodes, nodesReporting: tally.reporting))
+            }
             return AdminJSONBody(BroadcastReply(reached: await server.broadcast(message)))
         }
         return router
