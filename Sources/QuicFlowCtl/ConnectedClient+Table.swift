@@ -3,11 +3,14 @@ import QuicFlowJSON
 
 extension ConnectedClient {
     /// The client list as a table; ages are relative to `now` (Unix ms).
+    /// A cluster's list (its entries name their node) has a NODE column.
     public static func table(_ clients: [ConnectedClient], now: Int64) -> TextTable {
-        TextTable(
-            headers: ["CLIENT", "REMOTE ADDRESS", "CONNECTED", "LAST HEARTBEAT"],
+        let clustered = clients.contains { $0.node != nil }
+        return TextTable(
+            headers: ["CLIENT"] + (clustered ? ["NODE"] : []) + ["REMOTE ADDRESS", "CONNECTED", "LAST HEARTBEAT"],
             rows: clients.sorted { $0.clientID < $1.clientID }.map { client in
-                [client.clientID, client.remoteAddress, Self.age(since: client.connectedAt, now: now), Self.age(since: client.lastHeartbeat, now: now)]
+                [client.clientID] + (clustered ? [client.node ?? "-"] : [])
+                    + [client.remoteAddress, Self.age(since: client.connectedAt, now: now), Self.age(since: client.lastHeartbeat, now: now)]
             })
     }
 

@@ -244,11 +244,9 @@ public final class ServerApp: Sendable {
             onServerRunning: { [weak self] channel in
                 self?.adminAddress.withLock { $0 = channel.localAddress }
                 self?.adminReadySignal.yield()
-                // Unstructured: this callback is synchronous, and the
-                // announcement waits for the backbone's address too.
-                if let self, let cluster = self.cluster {
-                    Task { await cluster.announce(await self.listeningAddresses()) }
-                }
+                // Unstructured: this callback is synchronous. The backbone
+                // may listen before or after the API: whichever is second announces.
+                if let self { Task { await self.announceIfListening() } }
             },
             logger: logger)
         let held: [any Service] = lock.map { [DataDirectoryLockService(lock: $0)] } ?? []
@@ -256,7 +254,9 @@ public final class ServerApp: Sendable {
         let cluster = self.cluster
         let member: [any Service] = cluster.map { [$0] } ?? []
         return held + member + [
-            BackboneService(server: server, started: backboneReadySignal, before: { await cluster?.ready() }),
+            BackboneService(
+                server: server, started: backboneReadySignal, before: { await cluster?.ready() },
+                listening: { [weak self] in await self?.announceIfListening() }),
             ForwarderService(forwarder: forwarder, events: events, interval: .seconds(1), before: { await cluster?.ready() }),
             application,
         ]
@@ -293,12 +293,14 @@ public final class ServerApp: Sendable {
         return await server.localAddress
     }
 
-    /// Where this node listens, as the cluster's other nodes and
-    /// `quicflowctl cluster` show it.
-    private func listeningAddresses() async -> NodeAddresses {
-        let backbone = await backboneListeningAddress()?.hostPort ?? ""
-        let admin = await adminListeningAddress()?.hostPort ?? ""
-        return NodeAddresses(admin: admin.isEmpty ? "" : "http://\(admin)", backbone: backbone)
+    /// Tells the cluster where this node listens (as the other nodes and
+    /// `quicflowctl cluster` show it) once both the backbone and the admin
+    /// API listen; a no-op before, and on a single server.
+    private func announceIfListening() async {
+        guard let cluster, let admin = adminAddress.withLock({ $0 })?.hostPort,
+              let backbone = await server.localAddress?.hostPort
+        else { return }
+        await cluster.announce(NodeAddresses(admin: "http://\(admin)", backbone: backbone))
     }
 
     /// The admin API's bound address, once it listens (for port 0).

@@ -19,7 +19,7 @@ struct ClientCommand: AsyncParsableCommand {
             let client = try JSONDecoder().decode(ConnectedClient.self, from: Data(reply.body))
             let now = Int64(Date().timeIntervalSince1970 * 1_000)
             printOut("""
-                client          \(client.clientID)
+                client          \(client.clientID)\(client.node.map { "\nnode            \($0)" } ?? "")
                 remote address  \(client.remoteAddress)
                 connected       \(client.connectedAt) (\(ConnectedClient.age(since: client.connectedAt, now: now)))
                 last heartbeat  \(client.lastHeartbeat) (\(ConnectedClient.age(since: client.lastHeartbeat, now: now)))

@@ -10,7 +10,7 @@ struct QuicFlowCtlCommand: AsyncParsableCommand {
         version: BuildInfo.versionLine,
         subcommands: [
             ClientsCommand.self, ClientCommand.self, SendCommand.self, BroadcastCommand.self, MessageCommand.self,
-            EventsCommand.self, MetricsCommand.self, CertsCommand.self,
+            EventsCommand.self, MetricsCommand.self, ClusterCommand.self, CertsCommand.self,
         ]
     )
 }

@@ -61,6 +61,13 @@ struct ClusterNodesTests {
         #expect(listed.map { $0["alive"] as? Bool } == [true, true])
         #expect(listed.map { $0["devices"] as? Int } == [1, 0])
         #expect(listed.allSatisfy { ($0["heartbeat_age_ms"] as? Int).map { $0 >= 0 } == true })
+        try await eventually("each node announces where it listens") {
+            let listed = try await b.admin.request("GET", "/v1/cluster").json()["nodes"] as? [[String: Any]] ?? []
+            let backbones = Set(listed.compactMap { $0["backbone_address"] as? String })
+            let admins = listed.compactMap { $0["admin_url"] as? String }
+            return backbones == Set(nodes.ports.map { "127.0.0.1:\($0)" }) && admins.count == 2
+                && admins.allSatisfy { $0.hasPrefix("http://127.0.0.1:") }
+        }
 
         await device.disconnect()
         try await eventually("the device leaves the cluster's list") {
