@@ -78,7 +78,7 @@ public final class ServerApp: Sendable {
             let run = NodeRun(nodeID: settings.nodeID)
             let cluster = ClusterNode(database: database, run: run, lease: settings.lease, logger: logger)
             self.cluster = cluster
-            self.messages = PostgresMessageRepository(database, node: settings.nodeID)
+            self.messages = PostgresMessageRepository(database, run: run, lease: settings.lease)
             self.directory = PostgresClientDirectory(database, run: run, lease: settings.lease)
             receivedLog = PostgresReceivedLog(database, run: run, lease: settings.lease)
         } else {

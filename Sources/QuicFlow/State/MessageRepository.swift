@@ -15,6 +15,11 @@ public import Foundation
 ///   exactly once: concurrent calls never both return the same entry.
 /// - ``queued(for:)`` and ``clientsWithQueuedMessages()`` never return an
 ///   entry whose time ran out, expired or not yet.
+/// - ``claimNext(for:margin:)`` hands the head of a device's queue to one
+///   holder at a time: while a holder's claim runs, every other holder is
+///   told ``QueueClaim/heldElsewhere``, so two cluster nodes never deliver
+///   the same message at once nor out of order. A store that one process
+///   owns (SQLite) has one holder, and its claim is the head itself.
 public protocol MessageRepository: Sendable {
     /// Whether entries survive a restart of the process.
     var isDurable: Bool { get }
@@ -38,6 +43,16 @@ public protocol MessageRepository: Sendable {
     /// The devices that have queued, unexpired messages.
     func clientsWithQueuedMessages() async throws -> [String]
 
+    /// Claims the oldest queued, unexpired message of `clientID` for this
+    /// holder, for the message's ACK timeout plus `margin`; a claim of the
+    /// same holder is renewed, another holder's is honoured until it ends
+    /// (or its holder is known dead).
+    func claimNext(for clientID: String, margin: Duration) async throws -> QueueClaim
+
+    /// Ends this holder's claim on `msgID` early (its delivery failed), so
+    /// that the node the device is on next need not wait for it to run out.
+    func releaseClaim(_ msgID: String) async throws
+
     /// How many messages are queued.
     func queuedCount() async throws -> Int
 
@@ -53,6 +68,14 @@ public protocol MessageRepository: Sendable {
 }
 
 extension MessageRepository {
+    /// One holder owns the whole store: its claim is the head of the queue.
+    public func claimNext(for clientID: String, margin: Duration) async throws -> QueueClaim {
+        try await queued(for: clientID).first.map(QueueClaim.claimed) ?? .empty
+    }
+
+    /// One holder owns the whole store: there is no one to release to.
+    public func releaseClaim(_ msgID: String) async throws {}
+
     /// Moves a message to `state`, keeping its outcome fields.
     @discardableResult
     public func update(_ msgID: String, state: MessageState) async throws -> StoredMessage? {

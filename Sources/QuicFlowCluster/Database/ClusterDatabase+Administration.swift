@@ -35,3 +35,18 @@ extension ClusterDatabase {
             """) { try $0.decode(Bool.self) }.count { $0 }
     }
 }
+
+extension ClusterDatabase {
+    /// Runs `body` while this connection holds the expiry sweep's advisory
+    /// lock, as a node in the middle of its sweep does (tests).
+    package func holdingExpiryLock(_ body: @escaping @Sendable () async throws -> Void) async throws(ClusterError) {
+        try await transaction("holding the expiry lock", statements: 1) { connection in
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT \(PostgresMessageRepository.expiryLock)"), logger: self.logger)
+            for try await row in rows where try !row.decode(Bool.self) {
+                throw ClusterError(.unavailable, "the expiry lock is taken")
+            }
+            try await body()
+        }
+    }
+}

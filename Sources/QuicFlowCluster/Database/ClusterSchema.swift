@@ -41,7 +41,8 @@ public enum ClusterSchema {
                 created_at double precision NOT NULL, expires_at double precision,
                 updated_at double precision NOT NULL, status text, result bytea, error text,
                 late boolean NOT NULL DEFAULT false, origin_node text NOT NULL DEFAULT '',
-                wait_ack boolean NOT NULL DEFAULT true, claimed_by text)
+                wait_ack boolean NOT NULL DEFAULT true, claimed_by text,
+                delivery_run text, delivery_until double precision)
             """,
             "CREATE INDEX qf_message_queued ON qf_message (client_id, seq) WHERE state = 'queued'",
             "CREATE INDEX qf_message_finished ON qf_message (updated_at) WHERE state <> 'queued'",

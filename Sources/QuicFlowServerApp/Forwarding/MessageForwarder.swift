@@ -19,6 +19,9 @@ actor MessageForwarder {
     private let receivedLog: any ReceivedLog
     /// How long delivered and expired messages are kept for lookups.
     static let retention: Duration = .seconds(7 * 24 * 3600)
+    /// How long past its ACK timeout a queued message's delivery keeps its
+    /// claim (cluster: another node waits that long if this one dies).
+    static let claimMargin: Duration = .seconds(5)
     private let wallClock: WallClock
     /// The monotonic clock of retries and sweeps.
     private let clock: ElapsedClock
@@ -138,19 +141,33 @@ actor MessageForwarder {
         defer { delivering.remove(clientID) }
         repeat {
             deliverAgain.remove(clientID)
-            let queued: [StoredMessage]
-            do {
-                queued = try await messages.queued(for: clientID)
-            } catch {
-                logger.error("cannot read queued messages", metadata: ["client_id": "\(clientID)", "error": "\(error)"])
-                return
-            }
-            for var record in queued {
+            while true {
                 // Shutting down: what is left stays queued for the next run.
                 guard !Task.isCancelled else { return }
-                guard let type = MessageType(rawValue: record.type) else { continue }
+                let claim: QueueClaim
+                do {
+                    claim = try await messages.claimNext(for: clientID, margin: Self.claimMargin)
+                } catch {
+                    logger.error("cannot read queued messages", metadata: ["client_id": "\(clientID)", "error": "\(error)"])
+                    return
+                }
+                // Empty, or another node still delivers the head (the device
+                // moved here from it): the sweep asks again.
+                guard case .claimed(var record) = claim else { break }
+                guard let type = MessageType(rawValue: record.type) else {
+                    // Only a newer build could have stored it; it would block the queue forever.
+                    do {
+                        try await messages.update(
+                            record.msgID, state: .expired, status: nil, result: nil,
+                            error: "this server cannot send messages of type '\(record.type)'", late: false)
+                    } catch {
+                        return
+                    }
+                    continue
+                }
                 if let retry = retries[record.msgID], retry.due > clock.now() {
                     // Waiting out its backoff; the ones behind it wait too, to keep the order.
+                    try? await messages.releaseClaim(record.msgID)
                     return
                 }
                 var message = Message(
@@ -161,12 +178,17 @@ actor MessageForwarder {
                 do {
                     response = try await server.send(message, to: clientID)
                 } catch let error as QuicFlowError where error.code == .unknownClient {
-                    return  // offline again; the rest waits for the next registration
+                    // Offline again; the rest waits for the next registration, wherever it is.
+                    try? await messages.releaseClaim(record.msgID)
+                    return
                 } catch where Task.isCancelled {
-                    return  // shutting down; it stays queued and its backoff is not its fault
+                    // Shutting down; it stays queued and its backoff is not its fault.
+                    // The claim ends with this run.
+                    return
                 } catch {
                     // Not taken (no answer, promises exhausted, the device dropped):
                     // the sweep tries again once the backoff has passed.
+                    try? await messages.releaseClaim(record.msgID)
                     let attempts = (retries[record.msgID]?.attempts ?? 0) + 1
                     let delay = retryBackoff.delay(attempt: attempts)
                     retries[record.msgID] = DeliveryRetry(attempts: attempts, due: clock.now() + delay)
@@ -183,7 +205,11 @@ actor MessageForwarder {
                         record.msgID, state: record.state, status: record.status, result: record.result,
                         error: record.error, late: false)
                 } catch {
+                    // It stays queued, and is sent again under the same msg_id
+                    // (the agent answers a repeat from its own log); stop here
+                    // rather than send the next one ahead of it.
                     logger.error("cannot record a delivery", metadata: ["msg_id": "\(record.msgID)", "error": "\(error)"])
+                    return
                 }
                 var event = ServerEvent("delivered")
                 event.clientID = clientID

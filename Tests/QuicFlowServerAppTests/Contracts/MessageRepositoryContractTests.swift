@@ -65,6 +65,33 @@ struct MessageRepositoryContractTests {
         #expect(try await repository.clientsWithQueuedMessages() == ["device"])
     }
 
+    @Test("claimNext hands out the head of the queue: oldest first, never one whose time ran out, the next once the head is finished; a holder's repeat claim renews its own", arguments: MessageRepositoryUnderTest.kinds)
+    func claimNext(_ kind: StateImplementation) async throws {
+        let subject = try await MessageRepositoryUnderTest.make(kind)
+        defer { subject.cleanUp() }
+        let repository = subject.repository
+        #expect(try await repository.claimNext(for: "device", margin: .seconds(5)) == .empty)
+        try await repository.insert(subject.message("short", ttl: .seconds(10)))
+        try await repository.insert(subject.message("first", ttl: .seconds(100)))
+        try await repository.insert(subject.message("second", ttl: .seconds(100)))
+        try await repository.insert(subject.message("theirs", to: "other", ttl: .seconds(100)))
+        subject.wall.advance(by: .seconds(10))
+        guard case .claimed(let head) = try await repository.claimNext(for: "device", margin: .seconds(5)) else {
+            Issue.record("the head of the queue was not handed out")
+            return
+        }
+        #expect(head == (try await repository.lookup("first")), "the claim returns the message as stored")
+        #expect(try await repository.claimNext(for: "device", margin: .seconds(5)) == .claimed(head), "the holder's own claim again")
+        try await repository.update("first", state: .delivered)
+        guard case .claimed(let next) = try await repository.claimNext(for: "device", margin: .seconds(5)) else {
+            Issue.record("the second message was not handed out after the first")
+            return
+        }
+        #expect(next.msgID == "second")
+        try await repository.releaseClaim("second")
+        #expect(try await repository.claimNext(for: "device", margin: .seconds(5)) == .claimed(next), "released, claimable again")
+    }
+
     @Test("expire moves each queued message whose time ran out exactly once, even with concurrent sweeps", arguments: MessageRepositoryUnderTest.kinds)
     func expire(_ kind: StateImplementation) async throws {
         let subject = try await MessageRepositoryUnderTest.make(kind)

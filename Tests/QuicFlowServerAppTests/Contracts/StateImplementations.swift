@@ -95,7 +95,8 @@ struct MessageRepositoryUnderTest {
         if kind == .postgres {
             let open = try await TestPostgres.open()
             return MessageRepositoryUnderTest(
-                repository: PostgresMessageRepository(open.database, node: "node-a", wallClock: wall.clock), wall: wall,
+                repository: PostgresMessageRepository(
+                    open.database, run: NodeRun(nodeID: "node-a"), lease: .seconds(10), wallClock: wall.clock), wall: wall,
                 directory: nil, postgres: open)
         }
         let directory = kind == .sqliteFile ? try StateImplementation.directory() : nil
