@@ -41,7 +41,11 @@ public final class ServerApp: Sendable {
     private let cluster: ClusterNode?
     /// The data directory's lock, held while the app lives.
     private let lock: DataDirectoryLock?
-    private let events: EventHub
+    /// Where events are published and listened to: the hub, or in a
+    /// cluster the cluster-wide stream (whose listeners are on ``eventHub``).
+    private let events: any EventSink & EventSource
+    /// This process's `GET /v1/events` listeners.
+    private let eventHub: EventHub
     private let forwarder: MessageForwarder
     private let hookRunner: HandlerRunner
     private let adminAddress = Mutex<SocketAddress?>(nil)
@@ -92,7 +96,15 @@ public final class ServerApp: Sendable {
         }
         self.server = BackboneServer(
             configuration: configuration.backbone, logger: logger, receivedLog: receivedLog, directory: directory)
-        self.events = EventHub()
+        if let cluster {
+            let stream = ClusterEventStream(log: cluster.events, nodeID: cluster.registry.run.nodeID)
+            self.events = stream
+            self.eventHub = stream.hub
+        } else {
+            let hub = EventHub()
+            self.events = hub
+            self.eventHub = hub
+        }
         self.forwarder = MessageForwarder(
             server: server, messages: messages, events: events,
             receivedWindow: configuration.backbone.deduplicationWindow, retryBackoff: configuration.deliveryBackoff,
@@ -115,6 +127,7 @@ public final class ServerApp: Sendable {
                     await Self.reconcileSessions(server: server, directory: directory)
                     await router.catchUp()
                     await broadcaster.catchUp()
+                    cluster.events.wake()
                 },
                 notice: { notice in
                     switch notice {
@@ -128,6 +141,8 @@ public final class ServerApp: Sendable {
                         broadcaster.requestBroadcast(id)
                     case .tally(let id):
                         broadcaster.tallied(id)
+                    case .events:
+                        cluster.events.wake()
                     }
                 })
         }
@@ -257,7 +272,7 @@ public final class ServerApp: Sendable {
             BackboneService(
                 server: server, started: backboneReadySignal, before: { await cluster?.ready() },
                 listening: { [weak self] in await self?.announceIfListening() }),
-            ForwarderService(forwarder: forwarder, events: events, interval: .seconds(1), before: { await cluster?.ready() }),
+            ForwarderService(forwarder: forwarder, events: eventHub, interval: .seconds(1), before: { await cluster?.ready() }),
             application,
         ]
     }
@@ -284,7 +299,7 @@ public final class ServerApp: Sendable {
     }
 
     /// How many `GET /v1/events` listeners are attached.
-    public var eventListenerCount: Int { events.listenerCount }
+    public var eventListenerCount: Int { eventHub.listenerCount }
 
     /// The backbone's bound UDP address, once it listens (for port 0).
     public func backboneListeningAddress() async -> SocketAddress? {

@@ -50,3 +50,11 @@ extension ClusterDatabase {
         }
     }
 }
+
+extension ClusterDatabase {
+    /// Deletes the events up to `id`, as the purge does once they are past
+    /// the retention (tests).
+    package func deleteEventsForTests(through id: Int64) async throws(ClusterError) {
+        try await execute("deleting events", "DELETE FROM qf_event WHERE id <= \(id)")
+    }
+}

@@ -65,8 +65,9 @@ public enum ClusterSchema {
             """,
             """
             CREATE TABLE qf_event (
-                id bigserial PRIMARY KEY, at bigint NOT NULL, node_id text NOT NULL, body bytea NOT NULL)
+                id bigserial PRIMARY KEY, at bigint NOT NULL, node_id text NOT NULL, body text NOT NULL)
             """,
+            "CREATE INDEX qf_event_at ON qf_event (at)",
         ],
     ]
 

@@ -26,6 +26,8 @@ public final class ClusterNode: Service, Sendable {
     public let router: ClusterRouter
     /// Cluster-wide broadcast.
     public let broadcaster: ClusterBroadcaster
+    /// The cluster-wide event stream.
+    public let events: ClusterEventLog
     /// What to do with a notice, and after each (re)LISTEN; set by ``handleNotices(caughtUp:notice:)``.
     private let handlers = Mutex<NoticeHandlers?>(nil)
 
@@ -49,6 +51,7 @@ public final class ClusterNode: Service, Sendable {
         self.router = ClusterRouter(database: database, nodeID: run.nodeID, wallClock: wallClock, logger: logger)
         self.broadcaster = ClusterBroadcaster(
             database: database, nodeID: run.nodeID, lease: lease, wallClock: wallClock, logger: logger)
+        self.events = ClusterEventLog(database: database, nodeID: run.nodeID, wallClock: wallClock, logger: logger)
         self.listener = ClusterListener(
             database: database,
             channels: [ClusterChannel.node(run.nodeID, schema: database.schema), ClusterChannel.all(schema: database.schema)],
@@ -97,6 +100,7 @@ public final class ClusterNode: Service, Sendable {
             try await self.join()
             group.addTask { await self.router.runDeliveries() }
             group.addTask { await self.broadcaster.runBroadcasts() }
+            group.addTask { await self.events.run() }
             if let handlers = self.handlers.withLock({ $0 }) {
                 group.addTask {
                     await cancelWhenGracefulShutdown {

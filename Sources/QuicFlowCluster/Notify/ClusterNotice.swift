@@ -13,6 +13,8 @@ public enum ClusterNotice: Sendable, Hashable {
     case broadcast(id: Int64)
     /// A node wrote its count for your broadcast `id` (`tally:ID`).
     case tally(id: Int64)
+    /// Events up to `id` are in `qf_event` (`events:ID`, on the all-nodes channel).
+    case events(through: Int64)
 
     /// Parses a payload; `nil` for one this build does not know (a newer
     /// node's), which the listener logs and skips.
@@ -32,6 +34,9 @@ public enum ClusterNotice: Sendable, Hashable {
         case "tally" where parts.count == 2:
             guard let id = Int64(parts[1]) else { return nil }
             self = .tally(id: id)
+        case "events" where parts.count == 2:
+            guard let id = Int64(parts[1]) else { return nil }
+            self = .events(through: id)
         case "done" where parts.count >= 2:
             let msgID = payload.dropFirst("done:".count)
             guard !msgID.isEmpty else { return nil }
@@ -49,6 +54,7 @@ public enum ClusterNotice: Sendable, Hashable {
         case .done(let msgID): "done:\(msgID)"
         case .broadcast(let id): "broadcast:\(id)"
         case .tally(let id): "tally:\(id)"
+        case .events(let id): "events:\(id)"
         }
     }
 }

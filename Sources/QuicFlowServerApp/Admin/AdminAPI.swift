@@ -136,7 +136,7 @@ enum AdminAPI {
         protected.get("v1/events") { request, _ in
             // A listener that reconnects says where it was (SSE's Last-Event-ID).
             let lastEventID = request.headers[values: HTTPField.Name("Last-Event-ID")!].first.flatMap { UInt64($0) }
-            let subscription = events.subscribe(after: lastEventID)
+            let subscription = await events.subscribe(after: lastEventID)
             return Hummingbird.Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -151,7 +151,7 @@ enum AdminAPI {
                     for numbered in subscription.replay {
                         try await writer.write(ByteBuffer(string: numbered.event.serverSentEvent(id: numbered.id)))
                     }
-                    for await numbered in subscription.live.cancelOnGracefulShutdown() {
+                    for await numbered in subscription.live.cancelOnGracefulShutdown() where numbered.id > subscription.liveAfter {
                         try await writer.write(ByteBuffer(string: numbered.event.serverSentEvent(id: numbered.id)))
                     }
                     try await writer.finish(nil)

@@ -81,7 +81,18 @@ final class EventHub: EventSink, EventSource {
 
     /// Sends `event` to every listener.
     func publish(_ event: ServerEvent) {
+        publish(event, id: nil)
+    }
+
+    /// Sends `event` to every listener under the id it has in the
+    /// cluster's table (``ClusterEventStream``); ids must grow.
+    func publish(_ event: ServerEvent, id given: UInt64) {
+        publish(event, id: Optional(given))
+    }
+
+    private func publish(_ event: ServerEvent, id given: UInt64?) {
         state.withLock { state in
+            if let given { state.nextEvent = max(state.nextEvent, given) }
             let id = state.nextEvent
             state.nextEvent += 1
             let numbered = NumberedEvent(id: id, event: event)

@@ -5,7 +5,7 @@
 /// some are gone; then the live events.
 protocol EventSource: Sendable {
     /// The events from now on; with `lastEventID`, first the kept ones after it.
-    func subscribe(after lastEventID: UInt64?) -> EventSubscription
+    func subscribe(after lastEventID: UInt64?) async -> EventSubscription
     /// How many listeners are attached.
     var listenerCount: Int { get }
 }

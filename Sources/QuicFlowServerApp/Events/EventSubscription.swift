@@ -6,4 +6,7 @@ struct EventSubscription: Sendable {
     let gap: String?
     /// The events from now on.
     let live: AsyncStream<NumberedEvent>
+    /// Live events with ids up to this one were replayed or seen already
+    /// (a cluster node's live stream may lag behind its table); skip them.
+    var liveAfter: UInt64 = 0
 }

@@ -30,9 +30,11 @@ struct ServerEvent: Codable, Sendable, Hashable {
     /// A message the server's previous run began handling and did not
     /// finish (a crash): it may have been seen before.
     var redelivered: Bool?
+    /// In a cluster, the node it happened on.
+    var node: String?
 
     enum CodingKeys: String, CodingKey {
-        case event, time, reason, type, payload, status, result, error, redelivered
+        case event, time, reason, type, payload, status, result, error, redelivered, node
         case clientID = "client_id"
         case remoteAddress = "remote_address"
         case msgID = "msg_id"

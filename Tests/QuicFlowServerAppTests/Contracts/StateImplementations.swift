@@ -141,3 +141,26 @@ struct ClientDirectoryUnderTest {
         postgres?.stop()
     }
 }
+
+/// An ``EventSink`` and ``EventSource`` under test: the hub of one process,
+/// or a cluster node's stream on PostgreSQL with its log running.
+struct EventStreamUnderTest {
+    let stream: any EventSink & EventSource
+    var postgres: TestPostgres.OpenDatabase?
+    var running: Task<Void, Never>?
+
+    static let kinds: [StateImplementation] = [.inMemory, .postgres]
+
+    static func make(_ kind: StateImplementation) async throws -> EventStreamUnderTest {
+        guard kind == .postgres else { return EventStreamUnderTest(stream: EventHub(firstEventID: 1_000)) }
+        let open = try await TestPostgres.open()
+        let log = ClusterEventLog(database: open.database, nodeID: "node-a", logger: TestPostgres.logger)
+        let stream = ClusterEventStream(log: log, nodeID: "node-a")
+        return EventStreamUnderTest(stream: stream, postgres: open, running: Task { await log.run() })
+    }
+
+    func cleanUp() {
+        running?.cancel()
+        postgres?.stop()
+    }
+}
