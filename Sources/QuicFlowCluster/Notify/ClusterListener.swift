@@ -41,15 +41,24 @@ public final class ClusterListener: Sendable {
         caughtUp: @escaping @Sendable () async -> Void, notice: @escaping @Sendable (ClusterNotice) async -> Void
     ) async {
         var attempt = 0
+        var lost = false
         while !Task.isCancelled {
             do {
-                try await listenOnce(caughtUp: caughtUp, notice: notice) { attempt = 0 }
+                try await listenOnce(caughtUp: caughtUp, notice: notice) {
+                    attempt = 0
+                    if lost { logger.notice("the cluster's notification connection is back", metadata: ["channels": "\(channels)"]) }
+                    lost = false
+                }
             } catch where Task.isCancelled {
                 return
             } catch {
-                logger.warning("lost the cluster's notification connection; reconnecting", metadata: [
-                    "channels": "\(channels)", "error": "\(ClusterDatabase.describe(error, what: "listening").message)",
-                ])
+                // Said once per outage, not at every attempt.
+                if !lost {
+                    logger.warning("lost the cluster's notification connection; reconnecting", metadata: [
+                        "channels": "\(channels)", "error": "\(ClusterDatabase.describe(error, what: "listening").message)",
+                    ])
+                }
+                lost = true
             }
             let delay = backoff.delay(attempt: attempt)
             attempt += 1

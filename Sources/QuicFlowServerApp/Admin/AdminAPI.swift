@@ -107,7 +107,7 @@ enum AdminAPI {
             } catch let error as ServerAppError {
                 throw HTTPError(.internalServerError, message: error.message)
             } catch let error as ClusterError {
-                throw HTTPError(.serviceUnavailable, message: error.message)
+                throw HTTPError(.serviceUnavailable, message: "the cluster database is unavailable: \(error.message)")
             }
             switch outcome {
             case .answered(let response, let latency):
