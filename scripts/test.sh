@@ -28,7 +28,7 @@ if [ $# -gt 0 ]; then
 fi
 # The layer rules of ARCHITECTURE.md (imports and target dependencies).
 python3 scripts/check-layers.py
-swift test --skip 'HostileInputTests|ServerCrashTests|GoBackboneInteropTests'
+swift test --skip 'HostileInputTests|ServerCrashTests|ClusterNodeKillTests|ClusterFlapTests|GoBackboneInteropTests'
 # The agent against the Go-like backbone (aioquic peers, a 60 s heartbeat
 # window, backoff schedules measured against the clock) on its own, so the
 # suites above cannot stretch its timings nor it theirs.
@@ -39,3 +39,7 @@ swift test --skip-build --filter GoBackboneInteropTests
 # above (heartbeats, handler timeouts) on a 2-core machine.
 swift test --skip-build --filter HostileInputTests
 swift test --skip-build --filter ServerCrashTests
+# Three cluster nodes, 100 agents and a kill -9 of one node; 1,000 racing
+# registrations between two nodes: the same load.
+swift test --skip-build --filter ClusterNodeKillTests
+swift test --skip-build --filter ClusterFlapTests

@@ -15,15 +15,19 @@ struct ServerProcess {
     var pid: Int32 { process.processIdentifier }
 
     /// Starts the server of `harness` with `extra` lines in its [server]
-    /// table and `tables` (whole TOML tables) after the rest.
-    static func start(_ harness: ServerHarness, server extra: String = "", tables: String = "") async throws -> ServerProcess {
+    /// table and `tables` (whole TOML tables) after the rest; `name` names
+    /// its configuration file, and `port` its QUIC port when it is not the
+    /// harness's (the nodes of a cluster).
+    static func start(
+        _ harness: ServerHarness, server extra: String = "", tables: String = "", name: String = "server", port: Int? = nil
+    ) async throws -> ServerProcess {
         let adminPort = TestPorts.restartable()
         let tokenFile = harness.directory + "/token"
         try ServerHarness.token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        let config = harness.directory + "/server.conf"
+        let config = harness.directory + "/\(name).conf"
         try """
             [server]
-            listen = "127.0.0.1:\(harness.quicPort)"
+            listen = "127.0.0.1:\(port ?? harness.quicPort)"
             cert = "\(harness.files.certificateFile)"
             key = "\(harness.files.keyFile)"
             log_level = "error"
