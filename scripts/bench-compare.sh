@@ -5,14 +5,16 @@
 #     gtlsclient --download): the same QUIC library's ceiling;
 #   - rtt and rps against aioquic running the same QuicFlow exchange;
 #   - loopback UDP datagrams/s (1,200 B) and GnuTLS AES-128-GCM speed.
-# Settings: FANOUT_CLIENTS (10000), IDLE_SECONDS (60), RPS_SECONDS (5).
+#   - cluster: three nodes on a throwaway PostgreSQL (scripts/test-postgres.sh).
+# Settings: FANOUT_CLIENTS (10000), IDLE_SECONDS (60), RPS_SECONDS (5),
+# CLUSTER_DEVICES (1000).
 # Raw results: one JSON line each, kept in $BENCH_RESULTS if set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
 bash scripts/ensure-packages.sh libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libsqlite3-dev \
-  ngtcp2-client ngtcp2-server python3-venv gcc
+  ngtcp2-client ngtcp2-server python3-venv gcc postgresql
 bash scripts/ensure-venv.sh
 
 echo "bench-compare: building release products (the first build takes several minutes)"
@@ -27,7 +29,8 @@ export QUICFLOW_AGENT_BIN
 QUICFLOW_AGENT_BIN="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/quicflow-agent"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/quicflow-bench.XXXXXX")
-trap 'pkill -P $$ gtlsserver 2>/dev/null || true; rm -rf "$work"' EXIT
+chmod 755 "$work"
+trap 'pkill -P $$ gtlsserver 2>/dev/null || true; bash scripts/test-postgres.sh stop "$work/pg" || true; rm -rf "$work"' EXIT
 results=${BENCH_RESULTS:-$work/results.jsonl}
 : >"$results"
 record() { grep '^{' | tee -a "$results"; }
@@ -47,6 +50,10 @@ echo "== quicflow-bench"
 "$bin/quicflow-bench" fanout --clients "${FANOUT_CLIENTS:-10000}" | record
 "$bin/quicflow-bench" outbox | record
 "$bin/quicflow-bench" idle --seconds "${IDLE_SECONDS:-60}" | record
+
+echo "== cluster: three nodes on one PostgreSQL (a throwaway server, durable settings as deployed)"
+database=$(bash scripts/test-postgres.sh start "$work/pg" durable)
+"$bin/quicflow-bench" cluster --database "$database" --devices "${CLUSTER_DEVICES:-1000}" | record
 
 echo "== ngtcp2's C example (gtlsserver/gtlsclient), 256 MiB download"
 mkdir -p "$work/htdocs" "$work/download"
@@ -108,6 +115,17 @@ rss = g("idle", "agent_rss_mib")
 row("agent idle RSS", rss, "MiB", "≤ 20", rss is not None and rss <= 20)
 cpu = g("idle", "agent_cpu_percent")
 row("agent idle CPU", cpu, "%", "≤ 0.5", cpu is not None and cpu <= 0.5)
+same, cross = g("cluster", "same_node_p50_us"), g("cluster", "cross_node_p50_us")
+over = g("cluster", "cross_overhead_p50_us")
+row("cluster cross-node p50 / p99", "%s / %s" % (cross, g("cluster", "cross_node_p99_us")), "µs", "≤ same + 2,000 at p50", over is not None and over <= 2000, "same node %s / %s µs" % (same, g("cluster", "same_node_p99_us")))
+cmsg = g("cluster", "cross_msg_per_s")
+row("cluster cross-node msg/s", cmsg, "msg/s", "≥ 3,000", cmsg is not None and cmsg >= 3000)
+stm = g("cluster", "pg_statements_per_cross_msg")
+row("cluster PG statements / msg", stm, "", "≤ 3", stm is not None and stm <= 3)
+qd = g("cluster", "queued_delivery_per_s")
+row("cluster queued delivery", qd, "msg/s", "≥ 5,000", qd is not None and qd >= 5000, "queueing through the API %s msg/s" % g("cluster", "queue_per_s"))
+rh = g("cluster", "rehome_s")
+row("cluster re-home after kill -9", rh, "s", "≤ 10 for 1,000", rh is not None and rh <= 10, "%s devices" % g("cluster", "rehome_devices"))
 udp = g("limit_udp", "received_per_s")
 row("limit: loopback UDP 1200 B", udp, "dgram/s", None, None, "%.1f MB/s; bulk uses x%.2f of it" % (g("limit_udp", "received_mb_per_s") or 0, ratio(bulk, g("limit_udp", "received_mb_per_s")) or 0))
 row("limit: AES-128-GCM", g("limit_aes128gcm", "mb_per_s_1200B"), "MB/s", None, None, "16 KiB records: %s MB/s" % g("limit_aes128gcm", "mb_per_s_16KiB"))

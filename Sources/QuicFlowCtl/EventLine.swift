@@ -4,7 +4,9 @@ import QuicFlowJSON
 /// An admin event as one line of text: `TIME EVENT key=value ...`.
 public enum EventLine {
     /// The keys printed, in this order, when present.
-    static let keys = ["client_id", "type", "msg_id", "remote_address", "reason", "in_reply_to", "status", "payload", "result", "error"]
+    static let keys = [
+        "client_id", "type", "msg_id", "remote_address", "reason", "in_reply_to", "status", "payload", "result", "error", "node",
+    ]
 
     /// `2026-11-24T22:51:11Z message client_id=device-7 type=event payload="t=21"`.
     public static func render(_ event: AdminEvent) -> String {

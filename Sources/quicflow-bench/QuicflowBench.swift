@@ -9,7 +9,7 @@ struct QuicflowBench: AsyncParsableCommand {
         abstract: "Measure QuicFlow's throughput and latency over loopback.",
         subcommands: [
             RTTBenchmark.self, RPSBenchmark.self, BulkBenchmark.self, HandshakeBenchmark.self, FanoutBenchmark.self,
-            OutboxBenchmark.self, IdleBenchmark.self, TransportBenchmark.self, SoakBenchmark.self,
+            OutboxBenchmark.self, IdleBenchmark.self, TransportBenchmark.self, SoakBenchmark.self, ClusterBenchmark.self,
         ]
     )
 }

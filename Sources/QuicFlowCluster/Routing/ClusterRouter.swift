@@ -99,18 +99,30 @@ public final class ClusterRouter: Sendable {
     }
 
     /// The row's outcome; a row nobody took is expired now, so that nobody can.
+    /// One statement: the expiry, and the row as it was before it.
     private func outcome(of msgID: String) async throws(ClusterError) -> RoutedOutcome {
         let now = wallClock.unixSeconds()
-        let expired = try await database.execute("giving up message \(msgID)", """
-            UPDATE qf_message SET state = 'expired', updated_at = \(now), error = 'no node took it in time'
-            WHERE msg_id = \(msgID) AND state = 'routed'
-            RETURNING 1
-            """)
-        if expired == 1 { return .noAnswer(taken: false) }
         let rows = try await database.rows("reading the outcome of \(msgID)", """
-            SELECT state, status, result, error FROM qf_message WHERE msg_id = \(msgID)
-            """) { row in try row.decode((String, String?, ByteBuffer?, String?).self) }
-        guard let (state, status, result, error) = rows.first else { return .noAnswer(taken: false) }
+            WITH gone AS (
+                UPDATE qf_message SET state = 'expired', updated_at = \(now), error = 'no node took it in time'
+                WHERE msg_id = \(msgID) AND state = 'routed'
+                RETURNING msg_id)
+            SELECT (SELECT COUNT(*) FROM gone), state, status, result, error FROM qf_message WHERE msg_id = \(msgID)
+            """) { row in try row.decode((Int, String, String?, ByteBuffer?, String?).self) }
+        guard let (expired, state, status, result, error) = rows.first, expired == 0 else { return .noAnswer(taken: false) }
+        if state == "routed" {
+            // The holding node's claim committed while this statement waited
+            // for its row lock: the row read above is from before it.
+            let again = try await database.rows("reading the outcome of \(msgID)", """
+                SELECT state, status, result, error FROM qf_message WHERE msg_id = \(msgID)
+                """) { row in try row.decode((String, String?, ByteBuffer?, String?).self) }
+            guard let (state, status, result, error) = again.first else { return .noAnswer(taken: false) }
+            return Self.outcome(state: state, status: status, result: result, error: error)
+        }
+        return Self.outcome(state: state, status: status, result: result, error: error)
+    }
+
+    private static func outcome(state: String, status: String?, result: ByteBuffer?, error: String?) -> RoutedOutcome {
         switch (state, status) {
         case ("delivered", let status?), ("sent", let status?):
             return .answered(status: status, result: Data(result.map { Array($0.readableBytesView) } ?? []), error: error ?? "")

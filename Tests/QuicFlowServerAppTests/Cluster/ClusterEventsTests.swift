@@ -87,4 +87,12 @@ struct ClusterEventsTests {
         try await a.stop()
         try await b.stop()
     }
+
+    @Test("quicflowctl events names the node an event happened on")
+    func eventLineShowsNode() {
+        let event = AdminEvent(
+            id: 7, event: "connect",
+            data: #"{"time": "2026-11-29T12:00:00.000Z", "client_id": "device-e", "remote_address": "127.0.0.1:5000", "node": "node-a"}"#)
+        #expect(EventLine.render(event) == "2026-11-29T12:00:00.000Z connect client_id=device-e remote_address=127.0.0.1:5000 node=node-a\n")
+    }
 }
