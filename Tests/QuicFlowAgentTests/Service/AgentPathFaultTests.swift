@@ -56,10 +56,10 @@ struct AgentPathFaultTests {
         let running = Task { try await group.run() }
         let outbox = try Outbox(path: configuration.outboxPath)
         @Sendable func state() async throws -> String? { try await outbox.state()[.connectionState] }
-        try await eventually("the agent to connect") { try await state() == "connected" }
+        try await eventually(timeout: .seconds(30), "the agent to connect") { try await state() == "connected" }
 
         for i in 0..<20 { try await outbox.enqueue(type: .event, payload: Array("before \(i)".utf8)) }
-        try await eventually("the first 20 events to arrive") { received.withLock { $0.count } == 20 }
+        try await eventually(timeout: .seconds(30), "the first 20 events to arrive") { received.withLock { $0.count } == 20 }
 
         proxy.setBlackHole(true)
         let holeStarted = ContinuousClock.now
