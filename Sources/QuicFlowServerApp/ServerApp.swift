@@ -38,7 +38,7 @@ public final class ServerApp: Sendable {
     /// whole cluster's in cluster mode.
     private let directory: any ClientDirectory
     /// This node's membership of the cluster, in cluster mode.
-    private let cluster: ClusterNode?
+    let cluster: ClusterNode?
     /// The data directory's lock, held while the app lives.
     private let lock: DataDirectoryLock?
     /// Where events are published and listened to: the hub, or in a

@@ -112,14 +112,7 @@ extension BackboneServer {
             metricsState.counters.networkErrors += 1
         }
         guard sessions.isCurrent(session), let info = sessions[clientID]?.info() else { return session }
-        do {
-            let registration = try await directory.register(ClientPresence(
-                clientID: clientID, node: configuration.serverID, sessionID: session.id,
-                remoteAddress: connection.remoteAddress.hostPort, connectedAt: now, lastHeartbeat: now))
-            sessions.setEpoch(registration.epoch, of: session)
-        } catch {
-            logger.error("cannot record a registration in the client directory", metadata: ["client": "\(clientID)", "error": "\(error)"])
-        }
+        await recordPresence(of: session, at: now)
         hooks.onConnect?(info)
         logger.info("client registered", metadata: ["client": "\(clientID)", "peer": "\(connection.remoteAddress)"])
         return session
@@ -175,8 +168,30 @@ extension BackboneServer {
     func touch(_ session: ClientSession, isHeartbeat: Bool) async {
         let now = WallClock.system.unixMilliseconds()
         sessions.touch(session, at: clock.now(), unixMilliseconds: now)
-        if isHeartbeat {
+        guard isHeartbeat else { return }
+        if sessions.takeMissingPresence(of: session) {
+            await recordPresence(of: session, at: now)
+        } else {
             _ = try? await directory.heartbeat(clientID: session.clientID, sessionID: session.id, at: now)
+        }
+    }
+
+    /// Writes `session`'s registration to the directory. When that fails the
+    /// session goes on here, and its next heartbeat writes it again: the
+    /// heartbeat shows the device is on this session, so it may claim the
+    /// directory entry (and close an older session on another node).
+    private func recordPresence(of session: ClientSession, at now: Int64) async {
+        do {
+            let registration = try await directory.register(ClientPresence(
+                clientID: session.clientID, node: configuration.serverID, sessionID: session.id,
+                remoteAddress: session.connection.remoteAddress.hostPort, connectedAt: session.connectedAt,
+                lastHeartbeat: now))
+            sessions.setPresence(.recorded(epoch: registration.epoch), of: session)
+        } catch {
+            sessions.setPresence(.missing, of: session)
+            logger.error("cannot record a registration in the client directory; the device's next heartbeat tries again", metadata: [
+                "client": "\(session.clientID)", "error": "\(error)",
+            ])
         }
     }
 

@@ -10,8 +10,8 @@ struct SessionRecord {
     var lastHeartbeat: Int64
     /// Why the server ended it, if the server did.
     var endedBy: DisconnectReason?
-    /// The epoch the ``ClientDirectory`` gave its registration, once known.
-    var epoch: Int64?
+    /// Whether, and with which epoch, the ``ClientDirectory`` has it.
+    var presence: SessionPresence = .recording
 
     func info() -> ClientInfo {
         ClientInfo(

@@ -40,16 +40,26 @@ struct SessionTable {
         return records.removeValue(forKey: session.clientID)
     }
 
-    /// Records the epoch of `session`'s registration.
-    mutating func setEpoch(_ epoch: Int64, of session: ClientSession) {
+    /// Records where `session` stands in the directory.
+    mutating func setPresence(_ presence: SessionPresence, of session: ClientSession) {
         guard isCurrent(session) else { return }
-        records[session.clientID]?.epoch = epoch
+        records[session.clientID]?.presence = presence
+    }
+
+    /// Whether `session`'s registration must be written again (it failed);
+    /// if so it is marked `recording`, so that one heartbeat writes it, not every one.
+    mutating func takeMissingPresence(of session: ClientSession) -> Bool {
+        guard isCurrent(session), records[session.clientID]?.presence == .missing else { return false }
+        records[session.clientID]?.presence = .recording
+        return true
     }
 
     /// Marks the live session of `clientID` superseded when its epoch is
     /// known and below `epoch`; returns it, for the caller to close.
     mutating func supersede(_ clientID: String, below epoch: Int64) -> SessionRecord? {
-        guard let record = records[clientID], record.endedBy == nil, let own = record.epoch, own < epoch else { return nil }
+        guard let record = records[clientID], record.endedBy == nil, case .recorded(let own) = record.presence, own < epoch else {
+            return nil
+        }
         records[clientID]?.endedBy = .superseded
         return record
     }

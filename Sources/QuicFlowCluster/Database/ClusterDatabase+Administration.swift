@@ -58,3 +58,16 @@ extension ClusterDatabase {
         try await execute("deleting events", "DELETE FROM qf_event WHERE id <= \(id)")
     }
 }
+
+extension ClusterDatabase {
+    /// Runs `sql` as it is (tests that install fault triggers); never with
+    /// text from outside the tests.
+    package func executeUnsafeForTests(_ what: String, _ sql: String) async throws(ClusterError) {
+        try await execute(what, PostgresQuery(unsafeSQL: sql))
+    }
+
+    /// The first column of each row of `sql`, an integer (tests).
+    package func integersForTests(_ what: String, _ sql: String) async throws(ClusterError) -> [Int] {
+        try await rows(what, PostgresQuery(unsafeSQL: sql)) { try $0.decode(Int.self) }
+    }
+}

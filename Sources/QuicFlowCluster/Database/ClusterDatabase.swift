@@ -107,6 +107,29 @@ public final class ClusterDatabase: Sendable {
         }
     }
 
+    /// The pause between the attempts of ``retrying(attempts:_:)``.
+    static let retryBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(1), jitter: 0.2)
+
+    /// Runs `call`, and again after a short pause when PostgreSQL was
+    /// unavailable for it (a killed backend, a timeout), `attempts` times in
+    /// all. Only for calls whose second run does no harm when the first one
+    /// committed after all.
+    @discardableResult
+    func retrying<T: Sendable>(
+        attempts: Int = 3, _ call: () async throws(ClusterError) -> T
+    ) async throws(ClusterError) -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await call()
+            } catch {
+                attempt += 1
+                guard error.code == .unavailable, attempt < attempts, !Task.isCancelled else { throw error }
+                try? await Task.sleep(for: Self.retryBackoff.delay(attempt: attempt - 1))
+            }
+        }
+    }
+
     /// Races `operation` against ``callTimeout`` and keeps the figures.
     private func bounded<T: Sendable>(
         _ what: String, statements: Int, _ operation: @escaping @Sendable () async throws -> T

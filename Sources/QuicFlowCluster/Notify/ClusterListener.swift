@@ -21,6 +21,7 @@ public final class ClusterListener: Sendable {
     private let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), jitter: 0.2)
     private let probeInterval: Duration
     private let connections = Atomic<Int>(0)
+    private let catchUps = Atomic<Int>(0)
 
     /// A listener on `channels` through `database`'s server.
     public init(database: ClusterDatabase, channels: [String], probeInterval: Duration = .seconds(5), logger: Logger) {
@@ -32,6 +33,10 @@ public final class ClusterListener: Sendable {
 
     /// How many times it connected (the first time included).
     public var connectionCount: Int { connections.load(ordering: .relaxed) }
+
+    /// How many times it LISTENed on every channel and finished catching up:
+    /// from then on, nothing sent to this node is missed.
+    public var caughtUpCount: Int { catchUps.load(ordering: .relaxed) }
 
     /// Listens until cancelled.
     /// - Parameters:
@@ -95,7 +100,10 @@ public final class ClusterListener: Sendable {
     ) async throws {
         // Every channel LISTENs before the catch-up, so that nothing sent
         // after the catch-up read the tables can be missed.
-        let listening = ListeningCount(channels.count, then: caughtUp)
+        let listening = ListeningCount(channels.count) {
+            await caughtUp()
+            self.catchUps.add(1, ordering: .relaxed)
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for channel in channels {
               group.addTask {

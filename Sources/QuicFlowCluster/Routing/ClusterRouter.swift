@@ -95,7 +95,9 @@ public final class ClusterRouter: Sendable {
         if await Race.withTimeout(timeout + .seconds(1), { await waiters.wait(msgID) }) == nil {
             waiters.abandon(msgID)
         }
-        return try await outcome(of: msgID)
+        // The message may have run on the device: a killed backend must not
+        // turn its answer into a 503.
+        return try await database.retrying { () throws(ClusterError) in try await outcome(of: msgID) }
     }
 
     /// The row's outcome; a row nobody took is expired now, so that nobody can.
@@ -146,7 +148,11 @@ public final class ClusterRouter: Sendable {
     /// and tells the calling node.
     func deliver(_ msgID: String) async {
         do {
-            guard let (message, clientID, origin) = try await claim(msgID) else { return }
+            // Retried: a claim whose backend died was rolled back, and the
+            // caller would otherwise wait out its timeout for nothing.
+            guard let (message, clientID, origin) = try await database.retrying({ () throws(ClusterError) in
+                try await claim(msgID)
+            }) else { return }
             guard let send = deliverer.withLock({ $0 }) else { return }
             let state: String
             var status: String?
@@ -170,13 +176,16 @@ public final class ClusterRouter: Sendable {
             }
             let now = wallClock.unixSeconds()
             let channel = ClusterChannel.node(origin, schema: database.schema)
-            try await database.execute("recording the outcome of routed message \(msgID)", """
-                WITH up AS (
-                    UPDATE qf_message SET state = \(state), status = \(status), result = \(ByteBuffer(bytes: result)),
-                        error = \(error), updated_at = \(now)
-                    WHERE msg_id = \(msgID) RETURNING msg_id)
-                SELECT pg_notify(\(channel), 'done:' || msg_id) FROM up
-                """)
+            // Retried: the device ran it, and its answer must reach the caller.
+            try await database.retrying { () throws(ClusterError) in
+                try await database.execute("recording the outcome of routed message \(msgID)", """
+                    WITH up AS (
+                        UPDATE qf_message SET state = \(state), status = \(status), result = \(ByteBuffer(bytes: result)),
+                            error = \(error), updated_at = \(now)
+                        WHERE msg_id = \(msgID) RETURNING msg_id)
+                    SELECT pg_notify(\(channel), 'done:' || msg_id) FROM up
+                    """)
+            }
         } catch {
             logger.warning("cannot deliver a message routed to this node", metadata: [
                 "msg_id": "\(msgID)", "error": "\(ClusterDatabase.describe(error, what: "routing").message)",

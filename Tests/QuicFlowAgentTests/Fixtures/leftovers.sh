@@ -7,6 +7,10 @@
 # `sleep 300` itself (same pid).
 if [ "${MODE:-background}" = setsid ]; then
     setsid sleep 300 &
+    # Exit only once it has left: a handler that exits first has it ended
+    # with its group, as a process that never left (field 6 of stat is the
+    # session id).
+    while [ "$(cut -d' ' -f6 "/proc/$!/stat" 2>/dev/null)" != "$!" ]; do sleep 0.01; done
 else
     sleep 300 &
 fi

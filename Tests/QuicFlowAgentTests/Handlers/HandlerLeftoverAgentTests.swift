@@ -58,8 +58,13 @@ extension AgentExecutableTests {
             let (_, escapee) = try Self.pids(escapePIDs)
             defer { HandlerLeftoverTests.cleanUp(escapee) }
             #expect(HandlerFixtures.hasEnded(escapee), "the setsid process \(escapee) outlived its handler\n\(agent.log)")
-            try await eventually("the agent to log it") {
-                agent.log.contains("ended 1 process that handlers had moved out of their process groups")
+            do {
+                try await eventually("the agent to log it") {
+                    agent.log.contains("ended 1 process that handlers had moved out of their process groups")
+                }
+            } catch {
+                Issue.record("the agent's log:\n\(agent.log)")
+                throw error
             }
 
             // Kept: it left the handler's session and is now the agent's child

@@ -59,10 +59,16 @@ struct ClusterTakeoverTests {
         let nodes = try await ClusterNodesTests.TwoNodes()
         let a = try await nodes.start(0)
         let b = try await nodes.start(1)
-        try await eventually("node A listens") { try await TestPostgres.listeners(of: nodes.names[0]) == 1 }
+        let listener = try #require(a.app.cluster?.listener)
+        try await eventually("node A listens") { listener.caughtUpCount == 1 }
+        #expect(try await TestPostgres.listeners(of: nodes.names[0]) == 1)
         let killed = try await TestPostgres.terminateListeners(of: nodes.names[0])
         #expect(killed == 1)
-        try await eventually("node A listens again") { try await TestPostgres.listeners(of: nodes.names[0]) == 1 }
+        // Its new connection LISTENs and catches up (the killed backend may
+        // still show in pg_stat_activity for a moment, so that is no sign).
+        try await eventually("node A listens again") { listener.caughtUpCount == 2 }
+        try await eventually("only its new backend is left") { try await TestPostgres.listeners(of: nodes.names[0]) == 1 }
+        #expect(listener.connectionCount == 2)
 
         let old = try await RawClient.connect(port: nodes.ports[0], caFile: nodes.harness.files.caFile)
         _ = try await old.register("device-k")

@@ -37,7 +37,7 @@ enum TestPostgres {
 
     /// A pool on the server's `postgres` database, running for the whole
     /// test process, that creates the tests' schemas.
-    private static let admin: Result<ClusterDatabase, any Error> = Result {
+    static let admin: Result<ClusterDatabase, any Error> = Result {
         let database = ClusterDatabase(
             url: try serverURL(), password: nil, applicationName: "quicflow-tests", callTimeout: .seconds(30),
             maximumConnections: 4, logger: logger)
