@@ -43,7 +43,15 @@ public final class ClusterEventLog: Sendable {
     /// nothing this node writes falls before that start.
     private let readerStarted: AsyncStream<Void>
     private let readerStart: AsyncStream<Void>.Continuation
-    private let deliver = Mutex<(@Sendable ([ClusterEventEntry]) async -> Void)?>(nil)
+    private let deliver = Mutex<Delivery?>(nil)
+
+    // A closure kept in a `Mutex` directly is wrapped in two more
+    // reabstraction thunks at every `withLock { $0 }` (the inout is written
+    // back at the generic abstraction), so each call got slower than the last:
+    // a struct keeps it at its own abstraction.
+    private struct Delivery: Sendable {
+        let call: @Sendable ([ClusterEventEntry]) async -> Void
+    }
 
     /// The log of `nodeID` on `database`.
     public init(database: ClusterDatabase, nodeID: String, wallClock: WallClock = .system, logger: Logger) {
@@ -58,7 +66,7 @@ public final class ClusterEventLog: Sendable {
 
     /// Where the events read back go, in id order; set before ``run()``.
     public func deliverTo(_ body: @escaping @Sendable ([ClusterEventEntry]) async -> Void) {
-        deliver.withLock { $0 = body }
+        deliver.withLock { $0 = Delivery(call: body) }
     }
 
     /// Queues `body` (an encoded event) for the table; never blocks.
@@ -197,7 +205,7 @@ public final class ClusterEventLog: Sendable {
                     let entries = try await self.entries(after: newest, limit: 1_000)
                     guard let last = entries.last else { break }
                     newest = last.id
-                    await deliver.withLock({ $0 })?(entries)
+                    await deliver.withLock({ $0 })?.call(entries)
                     if entries.count < 1_000 { break }
                 }
                 if ContinuousClock.now >= nextPurge {

@@ -18,7 +18,15 @@ public final class ClusterBroadcaster: Sendable {
     private let wallClock: WallClock
     private let logger: Logger
     private let tallies = RouteWaiters()
-    private let local = Mutex<(@Sendable (Message) async -> Int)?>(nil)
+    private let local = Mutex<LocalBroadcast?>(nil)
+
+    // A closure kept in a `Mutex` directly is wrapped in two more
+    // reabstraction thunks at every `withLock { $0 }` (the inout is written
+    // back at the generic abstraction), so each call got slower than the last:
+    // a struct keeps it at its own abstraction.
+    private struct LocalBroadcast: Sendable {
+        let send: @Sendable (Message) async -> Int
+    }
     private let requests: AsyncStream<Int64>
     private let requester: AsyncStream<Int64>.Continuation
 
@@ -34,7 +42,7 @@ public final class ClusterBroadcaster: Sendable {
 
     /// How this node sends a message to all of its own devices.
     public func broadcastLocally(with body: @escaping @Sendable (Message) async -> Int) {
-        local.withLock { $0 = body }
+        local.withLock { $0 = LocalBroadcast(send: body) }
     }
 
     /// Broadcasts `message` to the devices of every node; waits at most
@@ -108,7 +116,7 @@ public final class ClusterBroadcaster: Sendable {
                 SELECT type, payload, origin_node FROM qf_broadcast b WHERE id = \(id) AND NOT EXISTS (
                     SELECT 1 FROM qf_broadcast_result r WHERE r.broadcast_id = b.id AND r.node_id = \(nodeID))
                 """) { row in try row.decode((String, ByteBuffer, String).self) }
-            guard let (type, payload, origin) = rows.first, let send = local.withLock({ $0 }) else { return }
+            guard let (type, payload, origin) = rows.first, let send = local.withLock({ $0 })?.send else { return }
             let reached = await send(Message(type: MessageType(rawValue: type) ?? .event, payload: Array(payload.readableBytesView)))
             let channel = ClusterChannel.node(origin, schema: database.schema)
             try await database.execute("reporting broadcast \(id)", """

@@ -28,7 +28,15 @@ public final class ClusterRouter: Sendable {
     private let sends = Atomic<Int>(0)
     /// Sends a message to a local device and returns its answer (`nil`
     /// when sent without waiting); set by the server before it runs.
-    private let deliverer = Mutex<(@Sendable (Message, String) async throws -> Response?)?>(nil)
+    private let deliverer = Mutex<LocalDelivery?>(nil)
+
+    // A closure kept in a `Mutex` directly is wrapped in two more
+    // reabstraction thunks at every `withLock { $0 }` (the inout is written
+    // back at the generic abstraction), so each call got slower than the last:
+    // a struct keeps it at its own abstraction.
+    private struct LocalDelivery: Sendable {
+        let send: @Sendable (Message, String) async throws -> Response?
+    }
     private let deliveryRequests: AsyncStream<String>
     private let deliveryRequester: AsyncStream<String>.Continuation
 
@@ -61,7 +69,7 @@ public final class ClusterRouter: Sendable {
 
     /// How this node hands a routed message to its own device.
     public func deliverLocally(with body: @escaping @Sendable (Message, String) async throws -> Response?) {
-        deliverer.withLock { $0 = body }
+        deliverer.withLock { $0 = LocalDelivery(send: body) }
     }
 
     // MARK: - The calling node
@@ -153,7 +161,7 @@ public final class ClusterRouter: Sendable {
             guard let (message, clientID, origin) = try await database.retrying({ () throws(ClusterError) in
                 try await claim(msgID)
             }) else { return }
-            guard let send = deliverer.withLock({ $0 }) else { return }
+            guard let send = deliverer.withLock({ $0 })?.send else { return }
             let state: String
             var status: String?
             var result = Data()
