@@ -348,6 +348,11 @@ public actor BackboneClient {
             return
         }
         state = .connecting
+        // With a list, the first attempt goes to the next server: the one
+        // just lost most likely died or is leaving, and trying it first cost
+        // a whole handshake timeout before failing over (re-homing after a
+        // node's kill -9 took ~14 s with a 3 s heartbeat timeout).
+        if targets.count > 1 { targetIndex = (targetIndex + 1) % targets.count }
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
         while wantsConnection, lost == generation {

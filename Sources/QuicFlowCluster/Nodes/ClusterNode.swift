@@ -48,7 +48,8 @@ public final class ClusterNode: Service, Sendable {
         self.database = database
         self.registry = NodeRegistry(database, run: run, lease: lease, wallClock: wallClock)
         self.heartbeatInterval = lease / 4
-        self.router = ClusterRouter(database: database, nodeID: run.nodeID, wallClock: wallClock, logger: logger)
+        self.router = ClusterRouter(
+            database: database, nodeID: run.nodeID, lease: lease, wallClock: wallClock, logger: logger)
         self.broadcaster = ClusterBroadcaster(
             database: database, nodeID: run.nodeID, lease: lease, wallClock: wallClock, logger: logger)
         self.events = ClusterEventLog(database: database, nodeID: run.nodeID, wallClock: wallClock, logger: logger)

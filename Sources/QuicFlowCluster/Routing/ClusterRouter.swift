@@ -22,6 +22,8 @@ import Synchronization
 public final class ClusterRouter: Sendable {
     private let database: ClusterDatabase
     private let nodeID: String
+    /// How old a node's heartbeat may be for its devices to count.
+    private let lease: Duration
     private let wallClock: WallClock
     private let logger: Logger
     private let waiters = RouteWaiters()
@@ -41,9 +43,13 @@ public final class ClusterRouter: Sendable {
     private let deliveryRequester: AsyncStream<String>.Continuation
 
     /// A router for `nodeID`.
-    public init(database: ClusterDatabase, nodeID: String, wallClock: WallClock = .system, logger: Logger) {
+    public init(
+        database: ClusterDatabase, nodeID: String, lease: Duration = .seconds(10), wallClock: WallClock = .system,
+        logger: Logger
+    ) {
         self.database = database
         self.nodeID = nodeID
+        self.lease = lease
         self.wallClock = wallClock
         self.logger = logger
         (deliveryRequests, deliveryRequester) = AsyncStream.makeStream(of: String.self)
@@ -74,8 +80,55 @@ public final class ClusterRouter: Sendable {
 
     // MARK: - The calling node
 
-    /// Sends `message` (its msg_id set) to `clientID` through `node`, and
+    /// Sends `message` to `clientID` when another live node holds it, and
     /// waits at most its timeout plus a second for the outcome.
+    ///
+    /// Finding the node and routing take one statement: the routed row is
+    /// inserted from the device's directory entry, and the holding node is
+    /// notified in the same statement.
+    /// - Returns: the node and the outcome; `nil` when no other live node
+    ///   holds the device (nothing was stored then).
+    public func send(_ message: Message, to clientID: String) async throws(ClusterError) -> (node: String, outcome: RoutedOutcome)? {
+        let msgID = message.msgID ?? UUID().uuidString
+        let timeout = message.timeout ?? .seconds(30)
+        let now = wallClock.unixSeconds()
+        let alive = wallClock.unixMilliseconds() - lease.wholeMilliseconds
+        let expires = now + Double(timeout.wholeMilliseconds) / 1_000
+        let prefix = ClusterChannel.prefix(schema: database.schema)
+        waiters.register(msgID)
+        let node: String?
+        do {
+            node = try await database.rows("routing message \(msgID) to \(clientID)", """
+                WITH target AS (
+                    SELECT s.node_id FROM qf_device_session s
+                    WHERE s.client_id = \(clientID) AND s.connected AND s.node_id <> \(nodeID) AND EXISTS (
+                        SELECT 1 FROM qf_node n WHERE n.run_id = s.run_id AND n.heartbeat_at > \(alive))),
+                ins AS (
+                    INSERT INTO qf_message (msg_id, client_id, type, payload, timeout_ms, state, created_at, expires_at,
+                        updated_at, late, origin_node, wait_ack, claimed_by)
+                    SELECT \(msgID), \(clientID), \(message.type.rawValue), \(ByteBuffer(bytes: message.payload)),
+                        \(Int(timeout.wholeMilliseconds)), 'routed', \(now), \(expires), \(now), false, \(nodeID),
+                        \(message.waitAck), target.node_id
+                    FROM target
+                    RETURNING msg_id, claimed_by)
+                SELECT ins.claimed_by FROM ins
+                CROSS JOIN LATERAL (SELECT pg_notify(\(prefix) || ins.claimed_by, 'deliver:' || ins.msg_id)) AS notified
+                """) { try $0.decode(String.self) }.first
+        } catch {
+            waiters.abandon(msgID)
+            throw error
+        }
+        guard let node else {
+            waiters.abandon(msgID)
+            return nil
+        }
+        sends.add(1, ordering: .relaxed)
+        return (node, try await awaitOutcome(of: msgID, timeout: timeout))
+    }
+
+    /// Sends `message` (its msg_id set) to `clientID` through `node`, as
+    /// ``send(_:to:)`` does once it found the node (tests route through a
+    /// node of their choice).
     public func send(_ message: Message, to clientID: String, via node: String) async throws(ClusterError) -> RoutedOutcome {
         let msgID = message.msgID ?? UUID().uuidString
         let timeout = message.timeout ?? .seconds(30)
@@ -99,6 +152,12 @@ public final class ClusterRouter: Sendable {
             waiters.abandon(msgID)
             throw error
         }
+        return try await awaitOutcome(of: msgID, timeout: timeout)
+    }
+
+    /// Waits for the done-notice of `msgID` (at most `timeout` plus a
+    /// second), then reads the outcome.
+    private func awaitOutcome(of msgID: String, timeout: Duration) async throws(ClusterError) -> RoutedOutcome {
         let waiters = self.waiters
         if await Race.withTimeout(timeout + .seconds(1), { await waiters.wait(msgID) }) == nil {
             waiters.abandon(msgID)

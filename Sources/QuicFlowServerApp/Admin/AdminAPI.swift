@@ -84,8 +84,7 @@ enum AdminAPI {
                 throw HTTPError(.badRequest, message: error.message)
             }
             if let cluster, await server.clientInfo(id) == nil,
-               let presence = try await clusterCall({ try await cluster.directory.lookup(id) }), presence.node != cluster.nodeID,
-               let reply = try await routeAcrossNodes(message, to: id, via: presence.node, cluster: cluster, queued: ttl != nil)
+               let reply = try await routeAcrossNodes(message, to: id, cluster: cluster, queued: ttl != nil)
             {
                 return try reply.response(from: request, context: context)
             }
@@ -212,15 +211,17 @@ enum AdminAPI {
     }
 
     /// A unicast to a device that another node holds, through that node.
-    /// - Returns: the reply; `nil` when the device left that node before it
-    ///   was delivered and the caller asked to queue it (`queued`): the
-    ///   caller queues it then, for wherever the device comes back.
+    /// - Returns: the reply; `nil` when no other node holds the device, or
+    ///   when it left that node before it was delivered and the caller asked
+    ///   to queue it (`queued`): the caller then sends or queues it here.
     private static func routeAcrossNodes(
-        _ message: Message, to clientID: String, via node: String, cluster: ClusterView, queued: Bool
+        _ message: Message, to clientID: String, cluster: ClusterView, queued: Bool
     ) async throws -> AdminJSONBody<MessageReply>? {
         let msgID = message.msgID ?? ""
         let started = ContinuousClock.now
-        let outcome = try await clusterCall { try await cluster.node.router.send(message, to: clientID, via: node) }
+        guard let (node, outcome) = try await clusterCall({ try await cluster.node.router.send(message, to: clientID) }) else {
+            return nil
+        }
         let latency = ContinuousClock.now - started
         switch outcome {
         case .answered(let status, let result, let error):
