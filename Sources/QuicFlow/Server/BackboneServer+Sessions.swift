@@ -152,6 +152,12 @@ extension BackboneServer {
     @discardableResult
     public func supersede(clientID: String, epoch: Int64) -> Bool {
         guard let record = sessions.supersede(clientID, below: epoch) else { return false }
+        closeSuperseded(record, epoch: epoch)
+        return true
+    }
+
+    private func closeSuperseded(_ record: SessionRecord, epoch: Int64) {
+        let clientID = record.session.clientID
         logger.info("client registered on another node; closing its session here", metadata: [
             "client": "\(clientID)", "epoch": "\(epoch)",
         ])
@@ -159,7 +165,6 @@ extension BackboneServer {
         // Unstructured: closing waits for the peer; the session's serve()
         // task sees the close and ends it.
         Task { await connection.close(errorCode: CloseCode.superseded, reason: "registered again on another node") }
-        return true
     }
 
     /// Notes that `session` was heard from (any stream counts). The
@@ -186,9 +191,12 @@ extension BackboneServer {
                 clientID: session.clientID, node: configuration.serverID, sessionID: session.id,
                 remoteAddress: session.connection.remoteAddress.hostPort, connectedAt: session.connectedAt,
                 lastHeartbeat: now))
-            sessions.setPresence(.recorded(epoch: registration.epoch), of: session)
+            // A takeover notice may have outrun this write.
+            if let (superseded, notice) = sessions.recorded(registration.epoch, of: session) {
+                closeSuperseded(superseded, epoch: notice)
+            }
         } catch {
-            sessions.setPresence(.missing, of: session)
+            sessions.presenceMissing(of: session)
             logger.error("cannot record a registration in the client directory; the device's next heartbeat tries again", metadata: [
                 "client": "\(session.clientID)", "error": "\(error)",
             ])

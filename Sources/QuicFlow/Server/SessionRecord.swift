@@ -11,7 +11,7 @@ struct SessionRecord {
     /// Why the server ended it, if the server did.
     var endedBy: DisconnectReason?
     /// Whether, and with which epoch, the ``ClientDirectory`` has it.
-    var presence: SessionPresence = .recording
+    var presence: SessionPresence = .recording(notice: nil)
 
     func info() -> ClientInfo {
         ClientInfo(

@@ -40,28 +40,47 @@ struct SessionTable {
         return records.removeValue(forKey: session.clientID)
     }
 
-    /// Records where `session` stands in the directory.
-    mutating func setPresence(_ presence: SessionPresence, of session: ClientSession) {
+    /// Records that writing `session`'s registration failed.
+    mutating func presenceMissing(of session: ClientSession) {
         guard isCurrent(session) else { return }
-        records[session.clientID]?.presence = presence
+        records[session.clientID]?.presence = .missing
+    }
+
+    /// Records the epoch of `session`'s registration. When a takeover notice
+    /// with a newer epoch arrived while it was written, returns the record
+    /// marked `superseded`, for the caller to close, and that epoch.
+    mutating func recorded(_ epoch: Int64, of session: ClientSession) -> (record: SessionRecord, notice: Int64)? {
+        guard isCurrent(session), let record = records[session.clientID] else { return nil }
+        records[session.clientID]?.presence = .recorded(epoch: epoch)
+        guard case .recording(let notice?) = record.presence, notice > epoch, record.endedBy == nil else { return nil }
+        records[session.clientID]?.endedBy = .superseded
+        return (record, notice)
     }
 
     /// Whether `session`'s registration must be written again (it failed);
     /// if so it is marked `recording`, so that one heartbeat writes it, not every one.
     mutating func takeMissingPresence(of session: ClientSession) -> Bool {
         guard isCurrent(session), records[session.clientID]?.presence == .missing else { return false }
-        records[session.clientID]?.presence = .recording
+        records[session.clientID]?.presence = .recording(notice: nil)
         return true
     }
 
     /// Marks the live session of `clientID` superseded when its epoch is
-    /// known and below `epoch`; returns it, for the caller to close.
+    /// below `epoch`; returns it, for the caller to close. While its own
+    /// registration is still being written, the notice is kept for
+    /// ``recorded(_:of:)``.
     mutating func supersede(_ clientID: String, below epoch: Int64) -> SessionRecord? {
-        guard let record = records[clientID], record.endedBy == nil, case .recorded(let own) = record.presence, own < epoch else {
+        guard let record = records[clientID], record.endedBy == nil else { return nil }
+        switch record.presence {
+        case .recorded(let own) where own < epoch:
+            records[clientID]?.endedBy = .superseded
+            return record
+        case .recording(let notice):
+            records[clientID]?.presence = .recording(notice: max(notice ?? epoch, epoch))
+            return nil
+        case .recorded, .missing:
             return nil
         }
-        records[clientID]?.endedBy = .superseded
-        return record
     }
 
     /// Notes that `session` was heard from.

@@ -71,3 +71,18 @@ extension ClusterDatabase {
         try await rows(what, PostgresQuery(unsafeSQL: sql)) { try $0.decode(Int.self) }
     }
 }
+
+extension ClusterDatabase {
+    /// Runs `body` while this connection holds the advisory lock that
+    /// serialises the registrations of `clientID`: a node's registration of
+    /// it waits meanwhile (tests).
+    package func holdingRegistrationLock(
+        of clientID: String, _ body: @escaping @Sendable () async throws -> Void
+    ) async throws(ClusterError) {
+        try await transaction("holding the registration lock of \(clientID)", statements: 1) { connection in
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(hashtext('qf_device_session'), hashtext(\(clientID)))", logger: self.logger)
+            try await body()
+        }
+    }
+}

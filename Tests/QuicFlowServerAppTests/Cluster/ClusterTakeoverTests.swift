@@ -54,6 +54,36 @@ struct ClusterTakeoverTests {
         try await a.stop()
     }
 
+    @Test("a takeover notice that arrives while the node still writes its own registration closes the session once that write returns")
+    func noticeOutrunsRegistration() async throws {
+        let nodes = try await ClusterNodesTests.TwoNodes()
+        let a = try await nodes.start(0)
+        // Advisory locks are per database, not per schema: a name of its own.
+        let device = "device-r-\(UUID().uuidString.prefix(8).lowercased())"
+        let (locked, lockedSignal) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
+        // Node A's write of the registration waits for this lock.
+        let holder = Task {
+            try await TestPostgres.admin.get().holdingRegistrationLock(of: device) {
+                lockedSignal.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in locked { break }
+        let client = try await RawClient.connect(port: nodes.ports[0], caFile: nodes.harness.files.caFile)
+        _ = try await client.register(device)
+        try await eventually("node A holds the session") { await a.app.server.clientInfo(device) != nil }
+
+        // Node B's registration committed and its notice came first.
+        #expect(await a.app.server.supersede(clientID: device, epoch: 7) == false, "A's own epoch is not known yet")
+        releaseSignal.yield()
+        try await holder.value
+        let reason = try await withDeadline(.seconds(10), "node A to close the session") { await client.connection.closeReason }
+        #expect(reason == .application(code: 2, reason: "registered again on another node", byPeer: true))
+        await client.close()
+        try await a.stop()
+    }
+
     @Test("the notification connection comes back after its backend is killed, LISTENs again, and takeover works again")
     func listenerReconnects() async throws {
         let nodes = try await ClusterNodesTests.TwoNodes()
