@@ -303,13 +303,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The frame codec's libFuzzer target (scripts/fuzz.sh); built
-        // normally it replays a corpus through the same checks.
+        // The libFuzzer target of the frame codec and the label-selector
+        // parser (scripts/fuzz.sh); built normally it replays a corpus
+        // through the same checks.
         .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "quicflow-fuzz-frames",
             dependencies: [
                 "CFuzzerDriver",
+                "QuicFlowAdminModel",
                 "QuicFlowProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -57,7 +57,7 @@ ALLOWED = {
     "quicflow-bench": {
         "QUICTransport", "QuicFlow", "QuicFlowAgent", "QuicFlowCtl", "QuicFlowPKI", "QuicFlowTime",
     },
-    "quicflow-fuzz-frames": {"CFuzzerDriver", "QuicFlowProtocol"},
+    "quicflow-fuzz-frames": {"CFuzzerDriver", "QuicFlowAdminModel", "QuicFlowProtocol"},
 }
 C_MODULES = {"CNgtcp2", "CQuicFlowShims"}
 C_DIRECTORY = os.path.join("Sources", "QUICTransport", "NGTCP2") + os.sep

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the frame codec and protobuf decoding with libFuzzer under
+# Fuzzes the frame codec, protobuf decoding and the label-selector parser
+# (each input also as selector text) with libFuzzer under
 # AddressSanitizer for SECONDS (default 600), starting from the seed corpus
 # in Tests/Fuzz/FrameCorpus. New interesting inputs go to a scratch corpus;
 # a crash leaves its input as crash-* in the current directory and exits

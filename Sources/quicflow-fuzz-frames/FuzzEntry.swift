@@ -9,7 +9,9 @@ import CFuzzerDriver
 /// The input callback libFuzzer's objects refer to by name.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    FrameFuzzCase.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+    let bytes = size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size))
+    FrameFuzzCase.run(bytes)
+    SelectorFuzzCase.run(bytes)
     return 0
 }
 
@@ -38,7 +40,9 @@ enum FuzzReplay {
                 ? try FileManager.default.contentsOfDirectory(atPath: argument).sorted().map { argument + "/" + $0 }
                 : [argument]
             for file in files {
-                FrameFuzzCase.run(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+                let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+                FrameFuzzCase.run(bytes)
+                SelectorFuzzCase.run(bytes)
                 count += 1
             }
         }
