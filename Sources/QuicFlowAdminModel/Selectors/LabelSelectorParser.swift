@@ -65,14 +65,20 @@ struct LabelSelectorParser {
     }
 
     private mutating func key() throws(LabelSelectorError) -> String {
+        try requiredWord("expected a label key", atEnd: "expected a label key at the end", check: LabelSyntax.keyProblem)
+    }
+
+    /// The next word, which must be there and pass `check` (a
+    /// ``LabelSyntax`` rule); `expected` says what should have been there.
+    private mutating func requiredWord(
+        _ expected: String, atEnd end: String, check: (String) -> String?
+    ) throws(LabelSelectorError) -> String {
         skipBlanks()
         let start = index
-        let key = word()
-        guard !key.isEmpty else {
-            throw fail(atEnd ? "expected a label key at the end" : "expected a label key, found '\(token)'")
-        }
-        if let problem = LabelSyntax.keyProblem(key) { throw fail(problem, at: start) }
-        return key
+        let found = word()
+        guard !found.isEmpty else { throw fail(atEnd ? end : "\(expected), found '\(token)'") }
+        if let problem = check(found) { throw fail(problem, at: start) }
+        return found
     }
 
     /// A value after `=`, `==` or `!=`; it may be empty (`site=`).
@@ -92,14 +98,8 @@ struct LabelSelectorParser {
         index += 1
         var values: Set<String> = []
         while true {
-            skipBlanks()
-            let start = index
-            let value = word()
-            guard !value.isEmpty else {
-                throw fail(atEnd ? "missing ')' to close the values of '\(keyword)'" : "expected a value, found '\(token)'")
-            }
-            if let problem = LabelSyntax.valueProblem(value) { throw fail(problem, at: start) }
-            values.insert(value)
+            values.insert(try requiredWord(
+                "expected a value", atEnd: "missing ')' to close the values of '\(keyword)'", check: LabelSyntax.valueProblem))
             skipBlanks()
             switch peek() {
             case ",": index += 1
