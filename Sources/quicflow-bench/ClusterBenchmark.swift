@@ -75,7 +75,15 @@ struct ClusterBenchmark: AsyncParsableCommand {
         let deadline = clock.now + .seconds(seconds)
         let started = clock.now
         let crossAdmin = nodes[1].admin
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // The count at half time: a rate that falls within the run means a
+        // message costs more the more came before it (as the thunk chain of
+        // a closure kept in a Mutex did).
+        let halfway = started + .seconds(seconds / 2)
+        let atHalf = try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                try await Task.sleep(until: halfway, clock: clock)
+                return sent.value
+            }
             for _ in 0..<concurrency {
                 group.addTask {
                     while clock.now < deadline {
@@ -83,13 +91,18 @@ struct ClusterBenchmark: AsyncParsableCommand {
                         guard reply.status == 200 else { throw BenchError("a unicast failed: \(reply.status) \(reply.bodyText)") }
                         _ = sent.increment()
                     }
+                    return nil
                 }
             }
-            try await group.waitForAll()
+            var half = 0
+            for try await count in group { if let count { half = count } }
+            return half
         }
         let crossSeconds = (clock.now - started).seconds
         let statements = try await Self.sum("quicflow_cluster_db_statements_total", nodes) - statementsBefore
         let crossCount = Double(sent.value)
+        let firstHalfRate = Double(atHalf) / (seconds / 2)
+        let secondHalfRate = (crossCount - Double(atHalf)) / max(0.001, crossSeconds - seconds / 2)
 
         // Queued delivery: messages for an offline device, then it connects to node 2.
         let queueBody = Array(#"{"type": "command", "payload": "q", "queue_if_offline": true}"#.utf8)
@@ -149,6 +162,7 @@ struct ClusterBenchmark: AsyncParsableCommand {
             ("cross_node_p50_us", cross.percentile(50)), ("cross_node_p99_us", cross.percentile(99)),
             ("cross_overhead_p50_us", cross.percentile(50) - same.percentile(50)),
             ("cross_msg_per_s", crossCount / crossSeconds),
+            ("cross_msg_per_s_first_half", firstHalfRate), ("cross_msg_per_s_second_half", secondHalfRate),
             ("pg_statements_per_cross_msg", Double(statements) / max(1, crossCount)),
             ("queue_per_s", Double(queued) / queueSeconds),
             ("queued_delivery_per_s", Double(queued) / deliverySeconds),
