@@ -89,31 +89,71 @@ public final class ClusterRouter: Sendable {
     /// - Returns: the node and the outcome; `nil` when no other live node
     ///   holds the device (nothing was stored then).
     public func send(_ message: Message, to clientID: String) async throws(ClusterError) -> (node: String, outcome: RoutedOutcome)? {
+        let alive = wallClock.unixMilliseconds() - lease.wholeMilliseconds
+        return try await route(message, to: clientID) { row in """
+            WITH target AS (
+                SELECT s.node_id FROM qf_device_session s
+                WHERE s.client_id = \(clientID) AND s.connected AND s.node_id <> \(nodeID) AND EXISTS (
+                    SELECT 1 FROM qf_node n WHERE n.run_id = s.run_id AND n.heartbeat_at > \(alive))),
+            ins AS (
+                INSERT INTO qf_message (msg_id, client_id, type, payload, timeout_ms, state, created_at, expires_at,
+                    updated_at, late, origin_node, wait_ack, claimed_by)
+                SELECT \(row.msgID), \(clientID), \(message.type.rawValue), \(ByteBuffer(bytes: message.payload)),
+                    \(row.timeoutMilliseconds), 'routed', \(row.now), \(row.expires), \(row.now), false, \(nodeID),
+                    \(message.waitAck), target.node_id
+                FROM target
+                RETURNING msg_id, claimed_by)
+            SELECT ins.claimed_by FROM ins
+            CROSS JOIN LATERAL (SELECT pg_notify(\(row.channelPrefix) || ins.claimed_by, 'deliver:' || ins.msg_id)) AS notified
+            """
+        }
+    }
+
+    /// Sends `message` to `clientID` through `node`, as ``send(_:to:)``
+    /// does once it found the node (tests route through a node of their choice).
+    public func send(_ message: Message, to clientID: String, via node: String) async throws(ClusterError) -> RoutedOutcome {
+        let routed = try await route(message, to: clientID) { row in """
+            WITH ins AS (
+                INSERT INTO qf_message (msg_id, client_id, type, payload, timeout_ms, state, created_at, expires_at,
+                    updated_at, late, origin_node, wait_ack, claimed_by)
+                VALUES (\(row.msgID), \(clientID), \(message.type.rawValue), \(ByteBuffer(bytes: message.payload)),
+                    \(row.timeoutMilliseconds), 'routed', \(row.now), \(row.expires), \(row.now), false, \(nodeID),
+                    \(message.waitAck), \(node))
+                RETURNING msg_id, claimed_by)
+            SELECT ins.claimed_by FROM ins
+            CROSS JOIN LATERAL (SELECT pg_notify(\(row.channelPrefix) || ins.claimed_by, 'deliver:' || ins.msg_id)) AS notified
+            """
+        }
+        return routed?.outcome ?? .noAnswer(taken: false)
+    }
+
+    /// What a routing statement needs besides the message.
+    private struct RoutedRow {
+        let msgID: String
+        let timeoutMilliseconds: Int
+        let now: Double
+        let expires: Double
+        let channelPrefix: String
+    }
+
+    /// Runs `insert` (which stores the routed row, notifies its node and
+    /// returns that node, or no row) and waits for the outcome.
+    private func route(
+        _ message: Message, to clientID: String, _ insert: (RoutedRow) -> PostgresQuery
+    ) async throws(ClusterError) -> (node: String, outcome: RoutedOutcome)? {
         let msgID = message.msgID ?? UUID().uuidString
         let timeout = message.timeout ?? .seconds(30)
         let now = wallClock.unixSeconds()
-        let alive = wallClock.unixMilliseconds() - lease.wholeMilliseconds
-        let expires = now + Double(timeout.wholeMilliseconds) / 1_000
-        let prefix = ClusterChannel.prefix(schema: database.schema)
+        let row = RoutedRow(
+            msgID: msgID, timeoutMilliseconds: Int(timeout.wholeMilliseconds), now: now,
+            expires: now + Double(timeout.wholeMilliseconds) / 1_000,
+            channelPrefix: ClusterChannel.prefix(schema: database.schema))
         waiters.register(msgID)
         let node: String?
         do {
-            node = try await database.rows("routing message \(msgID) to \(clientID)", """
-                WITH target AS (
-                    SELECT s.node_id FROM qf_device_session s
-                    WHERE s.client_id = \(clientID) AND s.connected AND s.node_id <> \(nodeID) AND EXISTS (
-                        SELECT 1 FROM qf_node n WHERE n.run_id = s.run_id AND n.heartbeat_at > \(alive))),
-                ins AS (
-                    INSERT INTO qf_message (msg_id, client_id, type, payload, timeout_ms, state, created_at, expires_at,
-                        updated_at, late, origin_node, wait_ack, claimed_by)
-                    SELECT \(msgID), \(clientID), \(message.type.rawValue), \(ByteBuffer(bytes: message.payload)),
-                        \(Int(timeout.wholeMilliseconds)), 'routed', \(now), \(expires), \(now), false, \(nodeID),
-                        \(message.waitAck), target.node_id
-                    FROM target
-                    RETURNING msg_id, claimed_by)
-                SELECT ins.claimed_by FROM ins
-                CROSS JOIN LATERAL (SELECT pg_notify(\(prefix) || ins.claimed_by, 'deliver:' || ins.msg_id)) AS notified
-                """) { try $0.decode(String.self) }.first
+            node = try await database.rows("routing message \(msgID) to \(clientID)", insert(row)) {
+                try $0.decode(String.self)
+            }.first
         } catch {
             waiters.abandon(msgID)
             throw error
@@ -124,35 +164,6 @@ public final class ClusterRouter: Sendable {
         }
         sends.add(1, ordering: .relaxed)
         return (node, try await awaitOutcome(of: msgID, timeout: timeout))
-    }
-
-    /// Sends `message` (its msg_id set) to `clientID` through `node`, as
-    /// ``send(_:to:)`` does once it found the node (tests route through a
-    /// node of their choice).
-    public func send(_ message: Message, to clientID: String, via node: String) async throws(ClusterError) -> RoutedOutcome {
-        let msgID = message.msgID ?? UUID().uuidString
-        let timeout = message.timeout ?? .seconds(30)
-        let now = wallClock.unixSeconds()
-        let expires = now + Double(timeout.wholeMilliseconds) / 1_000
-        let channel = ClusterChannel.node(node, schema: database.schema)
-        sends.add(1, ordering: .relaxed)
-        waiters.register(msgID)
-        do {
-            try await database.execute("routing message \(msgID) to node \(node)", """
-                WITH ins AS (
-                    INSERT INTO qf_message (msg_id, client_id, type, payload, timeout_ms, state, created_at, expires_at,
-                        updated_at, late, origin_node, wait_ack, claimed_by)
-                    VALUES (\(msgID), \(clientID), \(message.type.rawValue), \(ByteBuffer(bytes: message.payload)),
-                        \(Int(timeout.wholeMilliseconds)), 'routed', \(now), \(expires), \(now), false, \(nodeID),
-                        \(message.waitAck), \(node))
-                    RETURNING msg_id)
-                SELECT pg_notify(\(channel), 'deliver:' || msg_id) FROM ins
-                """)
-        } catch {
-            waiters.abandon(msgID)
-            throw error
-        }
-        return try await awaitOutcome(of: msgID, timeout: timeout)
     }
 
     /// Waits for the done-notice of `msgID` (at most `timeout` plus a
